@@ -1,0 +1,141 @@
+//! The engine's error type: each variant says what the user did or what the data was.
+
+use datafusion::error::DataFusionError;
+
+/// Errors returned by the engine.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// SQL text that does not parse; the message carries line and column.
+    #[error("syntax error: {message}")]
+    Syntax { message: String },
+
+    /// A table name that is neither registered nor a readable path.
+    #[error("table '{name}' not found{}", known_tables(.known))]
+    TableNotFound { name: String, known: Vec<String> },
+
+    /// A path that points at nothing.
+    #[error("no such file or directory: {path}")]
+    NotFound { path: String },
+
+    /// A file whose bytes are not a valid instance of its format.
+    #[error("corrupt file {path}: {reason}")]
+    CorruptFile { path: String, reason: String },
+
+    /// A path whose format cannot be told from its name or contents.
+    #[error("cannot tell the file format of '{path}': {hint}")]
+    UnknownFormat { path: String, hint: String },
+
+    /// A bad argument to a table function or an option.
+    #[error("{function}: {reason}")]
+    InvalidArgument { function: String, reason: String },
+
+    /// An object store that cannot be reached or refuses access.
+    #[error("cannot access {url}: {reason}")]
+    Storage { url: String, reason: String },
+
+    /// A feature this build of Quiver does not provide.
+    #[error("not supported: {what}")]
+    Unsupported { what: String },
+
+    /// The query was cancelled by the user.
+    #[error("query cancelled")]
+    Cancelled,
+
+    /// A panic caught while planning or executing a statement.
+    #[error("query failed while {during}: {message}")]
+    Panic { during: String, message: String },
+
+    /// Writing results failed.
+    #[error("writing output: {0}")]
+    Output(String),
+
+    /// Any other error raised by DataFusion while planning or running a query.
+    #[error("{}", clean_datafusion_message(.0))]
+    DataFusion(#[from] DataFusionError),
+}
+
+/// The engine's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+fn known_tables(known: &[String]) -> String {
+    if known.is_empty() {
+        String::new()
+    } else {
+        format!("; known tables: {}", known.join(", "))
+    }
+}
+
+/// DataFusion nests context errors and prefixes each layer; a person wants the innermost
+/// cause, without backtraces.
+fn clean_datafusion_message(e: &DataFusionError) -> String {
+    let mut msg = e.strip_backtrace();
+    for prefix in [
+        "Error during planning: ",
+        "Execution error: ",
+        "External error: ",
+        "Arrow error: ",
+        "Parquet error: ",
+        "Object Store error: ",
+        "IO error: ",
+        "Invalid argument error: ",
+        "Schema error: ",
+    ] {
+        while let Some(rest) = msg.strip_prefix(prefix) {
+            msg = rest.to_string();
+        }
+    }
+    msg
+}
+
+impl Error {
+    pub(crate) fn corrupt(path: impl Into<String>, reason: impl ToString) -> Self {
+        Error::CorruptFile {
+            path: path.into(),
+            reason: reason.to_string(),
+        }
+    }
+
+    pub(crate) fn invalid(function: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidArgument {
+            function: function.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Converts this error for a DataFusion trait boundary, keeping it recoverable on the
+    /// other side (see [`Error::from_datafusion`]).
+    pub(crate) fn into_datafusion(self) -> DataFusionError {
+        match self {
+            Error::DataFusion(e) => e,
+            other => DataFusionError::External(Box::new(other)),
+        }
+    }
+
+    /// Turns a DataFusion error into the most specific engine error: an engine error that
+    /// travelled through DataFusion comes back as itself, and object-store misses become
+    /// [`Error::NotFound`].
+    pub fn from_datafusion(e: DataFusionError) -> Self {
+        match e {
+            DataFusionError::External(inner) => match inner.downcast::<Error>() {
+                Ok(engine) => *engine,
+                Err(other) => Error::DataFusion(DataFusionError::External(other)),
+            },
+            DataFusionError::Context(ctx, inner) => match Error::from_datafusion(*inner) {
+                Error::DataFusion(inner) => {
+                    Error::DataFusion(DataFusionError::Context(ctx, Box::new(inner)))
+                }
+                engine => engine,
+            },
+            DataFusionError::Diagnostic(_, inner) => Error::from_datafusion(*inner),
+            DataFusionError::SQL(parser, _) => Error::Syntax {
+                message: parser.to_string().trim_start_matches("sql parser error: ").to_string(),
+            },
+            DataFusionError::ObjectStore(os) => match *os {
+                object_store::Error::NotFound { path, .. } => Error::NotFound { path },
+                other => Error::DataFusion(DataFusionError::ObjectStore(Box::new(other))),
+            },
+            other => Error::DataFusion(other),
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! The only place where native and wasm32 differ inside the engine.
+
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+
+use crate::HostConfig;
+
+/// Default parallelism: the number of cores natively, one on wasm (see DESIGN.md: plans with
+/// several partitions need a multi-threaded reactor that a browser does not have).
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn default_parallelism() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn default_parallelism() -> usize {
+    1
+}
+
+/// How operators may spill: to a temp dir natively when the host allows it, never on wasm.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn disk_manager(config: &HostConfig) -> DiskManagerBuilder {
+    let mode = match (&config.spill, &config.spill_dir) {
+        (false, _) => DiskManagerMode::Disabled,
+        (true, Some(dir)) => DiskManagerMode::Directories(vec![dir.clone()]),
+        (true, None) => DiskManagerMode::OsTmpDirectory,
+    };
+    DiskManagerBuilder::default().with_mode(mode)
+}
+
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn disk_manager(_config: &HostConfig) -> DiskManagerBuilder {
+    DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled)
+}
+
+/// Turns a relative location into one the object-store registry understands. Natively
+/// DataFusion resolves relative paths against the working directory; a host without a
+/// filesystem gives a base URL instead.
+pub(crate) fn absolute_location(config: &HostConfig, location: &str) -> String {
+    let has_scheme = location
+        .split_once("://")
+        .is_some_and(|(scheme, _)| !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.'));
+    match &config.base_dir {
+        Some(base) if !has_scheme => {
+            let base = base.trim_end_matches('/');
+            format!("{base}/{}", location.trim_start_matches("./").trim_start_matches('/'))
+        }
+        _ => location.to_string(),
+    }
+}

@@ -1,0 +1,292 @@
+//! [`Session`]: the one place that builds DataFusion's state.
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::{DynamicFileCatalog, TableProvider, UrlTableFactory};
+use datafusion::error::DataFusionError;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::execution::context::{SessionConfig, SessionContext, SessionState};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::sql::parser::{DFParserBuilder, Statement};
+use datafusion::sql::sqlparser::dialect::dialect_from_str;
+use futures::TryStreamExt;
+
+use crate::panic_guard::{PanicGuardStream, guard};
+use crate::sources::{PathTables, ReadOptions, rewrite_read_calls};
+use crate::stores::LazyStoreRegistry;
+use crate::{Error, HostConfig, Result};
+
+/// A SQL session over files and object stores.
+///
+/// # Example
+/// ```
+/// # tokio_test_block_on(async {
+/// use quiver_engine::{HostConfig, Session};
+/// let session = Session::new(HostConfig::default()).unwrap();
+/// let batches = session.query("SELECT 1 + 1 AS two").await.unwrap();
+/// assert_eq!(batches[0].num_rows(), 1);
+/// # });
+/// # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     futures::executor::block_on(f)
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Session {
+    ctx: SessionContext,
+    paths: Arc<PathTables>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("session_id", &self.ctx.session_id())
+            .finish()
+    }
+}
+
+impl Session {
+    /// Builds a session for a host.
+    ///
+    /// # Errors
+    /// When the runtime cannot be built (for example a spill directory that does not exist).
+    pub fn new(config: HostConfig) -> Result<Self> {
+        let mut runtime = RuntimeEnvBuilder::new()
+            .with_object_store_registry(Arc::new(LazyStoreRegistry::new(&config)))
+            .with_disk_manager_builder(crate::platform::disk_manager(&config));
+        if let Some(limit) = config.memory_limit {
+            runtime = runtime.with_memory_limit(limit, 1.0);
+        }
+        let runtime = runtime.build_arc().map_err(Error::from_datafusion)?;
+
+        let session_config = SessionConfig::new()
+            .with_information_schema(true)
+            .with_target_partitions(config.target_partitions)
+            .with_batch_size(config.batch_size)
+            .with_create_default_catalog_and_schema(true);
+
+        let state = SessionStateBuilder::new()
+            .with_config(session_config)
+            .with_runtime_env(runtime)
+            .with_default_features()
+            .build();
+
+        let paths = Arc::new(PathTables::new(config.clone()));
+        let catalogs = Arc::new(DynamicFileCatalog::new(
+            Arc::clone(state.catalog_list()),
+            Arc::clone(&paths) as Arc<dyn UrlTableFactory>,
+        ));
+        let state = SessionStateBuilder::new_from_existing(state)
+            .with_catalog_list(catalogs)
+            .build();
+        let ctx = SessionContext::new_with_state(state);
+        paths.attach(ctx.state_weak_ref());
+        Ok(Self { ctx, paths })
+    }
+
+    /// The DataFusion context, for frontends that register what only they can do (Delta
+    /// writes, clusters). Frontends never build their own.
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// The current DataFusion state.
+    pub fn state(&self) -> SessionState {
+        self.ctx.state()
+    }
+
+    /// Parses `sql` into statements, without running anything.
+    ///
+    /// # Errors
+    /// [`Error::Syntax`], with the line and column of the problem.
+    pub fn statements(&self, sql: &str) -> Result<Vec<Statement>> {
+        let state = self.ctx.state();
+        let options = state.config().options();
+        let dialect_name = options.sql_parser.dialect;
+        let dialect = dialect_from_str(dialect_name).ok_or_else(|| Error::Unsupported {
+            what: format!("SQL dialect {dialect_name}"),
+        })?;
+        let statements = DFParserBuilder::new(sql)
+            .with_dialect(dialect.as_ref())
+            .with_recursion_limit(options.sql_parser.recursion_limit.get())
+            .build()
+            .and_then(|mut p| p.parse_statements())
+            .map_err(|e| Error::from_datafusion(e))?;
+        Ok(statements.into_iter().collect())
+    }
+
+    /// Plans one statement: resolves `read_*` calls and quoted paths, then builds the
+    /// logical plan.
+    ///
+    /// # Errors
+    /// Unknown tables, unreadable files, and planning errors.
+    pub async fn plan(&self, mut statement: Statement) -> Result<LogicalPlan> {
+        let calls = rewrite_read_calls(&mut statement)?;
+        let names: Vec<String> = calls.iter().map(|c| c.table_name.clone()).collect();
+        let result = guard("planning", async {
+            for call in &calls {
+                let table = self.paths.open(&call.locations, &call.options).await?;
+                self.paths.put_scratch(call.table_name.clone(), table);
+            }
+            let state = self.ctx.state();
+            state
+                .statement_to_plan(statement)
+                .await
+                .map_err(|e| self.explain_error(e))
+        })
+        .await;
+        self.paths.clear_scratch(&names);
+        result
+    }
+
+    /// Runs a plan. DDL (`CREATE`, `DROP`, `SET` ...) takes effect before this returns; query
+    /// results arrive on the stream, which reports any panic below it as an error.
+    ///
+    /// # Errors
+    /// Errors raised while starting execution; later ones arrive on the stream.
+    pub async fn execute(&self, plan: LogicalPlan) -> Result<SendableRecordBatchStream> {
+        guard("starting the query", async {
+            let df = self
+                .ctx
+                .execute_logical_plan(plan)
+                .await
+                .map_err(|e| self.explain_error(e))?;
+            let stream = df.execute_stream().await.map_err(Error::from_datafusion)?;
+            Ok(Box::pin(PanicGuardStream::new(stream)) as SendableRecordBatchStream)
+        })
+        .await
+    }
+
+    /// Parses, plans and runs every statement in `sql`, in order, returning each one's
+    /// result stream after the statements before it have finished.
+    ///
+    /// # Errors
+    /// The first error; statements after it do not run.
+    pub async fn run(&self, sql: &str) -> Result<Vec<RecordBatch>> {
+        let mut last = Vec::new();
+        for statement in self.statements(sql)? {
+            let plan = self.plan(statement).await?;
+            let stream = self.execute(plan).await?;
+            last = stream.try_collect().await.map_err(Error::from_datafusion)?;
+        }
+        Ok(last)
+    }
+
+    /// Runs `sql` (one or more statements) and collects the last statement's rows.
+    ///
+    /// # Errors
+    /// As [`Session::run`].
+    pub async fn query(&self, sql: &str) -> Result<Vec<RecordBatch>> {
+        self.run(sql).await
+    }
+
+    /// Registers the files at `location` (a file, folder, glob or URL) as table `name`.
+    ///
+    /// # Errors
+    /// When nothing is there or the files cannot be read.
+    pub async fn register_path(&self, name: &str, location: &str) -> Result<()> {
+        let table = self.open(location, &ReadOptions::default()).await?;
+        self.register_table(name, table)
+    }
+
+    /// Opens `location` as a table without registering it.
+    ///
+    /// # Errors
+    /// When nothing is there or the files cannot be read.
+    pub async fn open(&self, location: &str, options: &ReadOptions) -> Result<Arc<dyn TableProvider>> {
+        guard("opening a table", self.paths.open(&[location.to_string()], options)).await
+    }
+
+    /// Registers a table provider under `name`, replacing any table of that name.
+    ///
+    /// # Errors
+    /// When the name is not a valid table name.
+    pub fn register_table(&self, name: &str, table: Arc<dyn TableProvider>) -> Result<()> {
+        let _ = self.ctx.deregister_table(name).map_err(Error::from_datafusion)?;
+        self.ctx
+            .register_table(name, table)
+            .map_err(Error::from_datafusion)?;
+        Ok(())
+    }
+
+    /// Removes table `name`; true if it existed.
+    ///
+    /// # Errors
+    /// When the name is not a valid table name.
+    pub fn deregister_table(&self, name: &str) -> Result<bool> {
+        Ok(self
+            .ctx
+            .deregister_table(name)
+            .map_err(Error::from_datafusion)?
+            .is_some())
+    }
+
+    /// The tables registered in the default schema, sorted.
+    pub fn table_names(&self) -> Vec<String> {
+        let state = self.ctx.state();
+        let options = state.config().options();
+        let mut names = self
+            .ctx
+            .catalog(&options.catalog.default_catalog)
+            .and_then(|c| c.schema(&options.catalog.default_schema))
+            .map(|s| s.table_names())
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    /// The schema of table `name` (a registered name or a path).
+    ///
+    /// # Errors
+    /// [`Error::TableNotFound`] when there is no such table.
+    pub async fn table_schema(&self, name: &str) -> Result<SchemaRef> {
+        match self.ctx.table_provider(name).await {
+            Ok(t) => Ok(t.schema()),
+            Err(e) => Err(self.explain_error(e)),
+        }
+    }
+
+    /// Rewrites DataFusion's "table not found" into [`Error::TableNotFound`] with the names a
+    /// user could have meant.
+    fn explain_error(&self, e: DataFusionError) -> Error {
+        let err = Error::from_datafusion(e);
+        if let Error::DataFusion(inner) = &err {
+            let msg = inner.strip_backtrace();
+            if let Some(rest) = msg.split_once("table '").map(|(_, r)| r)
+                && let Some((qualified, tail)) = rest.split_once('\'')
+                && tail.trim_start().starts_with("not found")
+            {
+                let name = qualified.rsplit('.').next().unwrap_or(qualified).to_string();
+                return Error::TableNotFound {
+                    name,
+                    known: self.table_names(),
+                };
+            }
+        }
+        err
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn unknown_tables_list_the_known_ones() {
+        let s = Session::new(HostConfig::default()).unwrap();
+        s.run("CREATE TABLE orders AS VALUES (1)").await.unwrap();
+        let err = s.run("SELECT * FROM sales").await.unwrap_err().to_string();
+        assert_eq!(err, "table 'sales' not found; known tables: orders");
+    }
+
+    #[tokio::test]
+    async fn syntax_errors_carry_line_and_column() {
+        let s = Session::new(HostConfig::default()).unwrap();
+        let err = s.statements("SELECT 1;\nSELEC 2").unwrap_err().to_string();
+        assert!(err.starts_with("syntax error"), "{err}");
+        assert!(err.contains("Line: 2"), "{err}");
+    }
+}

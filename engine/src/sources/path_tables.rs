@@ -1,0 +1,101 @@
+//! Resolves table names that are paths: `SELECT * FROM 'data/*.parquet'`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+
+use async_trait::async_trait;
+use datafusion::catalog::{TableProvider, UrlTableFactory};
+use datafusion::error::Result as DfResult;
+use datafusion::execution::context::SessionState;
+use parking_lot::RwLock;
+
+use super::{FileKind, ReadOptions, open_table};
+use crate::{Error, HostConfig, Result};
+
+/// The engine's [`UrlTableFactory`]: a table name that looks like a path or URL is opened as
+/// files, and names generated for `read_*` calls are served from a per-statement scratch map.
+#[derive(Debug)]
+pub struct PathTables {
+    config: HostConfig,
+    state: Mutex<Weak<RwLock<SessionState>>>,
+    scratch: Mutex<HashMap<String, Arc<dyn TableProvider>>>,
+}
+
+impl PathTables {
+    pub(crate) fn new(config: HostConfig) -> Self {
+        Self {
+            config,
+            state: Mutex::new(Weak::new()),
+            scratch: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub(crate) fn attach(&self, state: Weak<RwLock<SessionState>>) {
+        *self.state.lock().unwrap_or_else(|p| p.into_inner()) = state;
+    }
+
+    fn state(&self) -> Result<SessionState> {
+        let weak = self.state.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        match weak.upgrade() {
+            Some(state) => Ok(state.read().clone()),
+            None => Err(Error::Panic {
+                during: "resolving a path".into(),
+                message: "the session was dropped".into(),
+            }),
+        }
+    }
+
+    /// Opens `locations` with `options`, using the session's current state.
+    pub(crate) async fn open(
+        &self,
+        locations: &[String],
+        options: &ReadOptions,
+    ) -> Result<Arc<dyn TableProvider>> {
+        let state = self.state()?;
+        open_table(&state, &self.config, locations, options).await
+    }
+
+    pub(crate) fn put_scratch(&self, name: String, table: Arc<dyn TableProvider>) {
+        self.scratch
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name, table);
+    }
+
+    pub(crate) fn clear_scratch(&self, names: &[String]) {
+        let mut scratch = self.scratch.lock().unwrap_or_else(|p| p.into_inner());
+        for name in names {
+            scratch.remove(name);
+        }
+    }
+
+    /// True for names a user means as a location rather than a registered table.
+    pub fn looks_like_path(name: &str) -> bool {
+        name.contains('/')
+            || name.contains('\\')
+            || name.contains(['*', '?'])
+            || FileKind::from_path(name).is_some()
+    }
+}
+
+#[async_trait]
+impl UrlTableFactory for PathTables {
+    async fn try_new(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
+        let scratch = self
+            .scratch
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .cloned();
+        if let Some(table) = scratch {
+            return Ok(Some(table));
+        }
+        if !Self::looks_like_path(name) {
+            return Ok(None);
+        }
+        self.open(&[name.to_string()], &ReadOptions::default())
+            .await
+            .map(Some)
+            .map_err(Error::into_datafusion)
+    }
+}

@@ -1,0 +1,231 @@
+//! Runs statements for the CLI: output, progress on stderr, Ctrl-C, timing.
+
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use quiver_engine::datafusion::sql::parser::Statement;
+use quiver_engine::output::{Format, OutputOptions, writer};
+use quiver_engine::{Error, Session};
+use tokio::runtime::Runtime;
+
+/// How a statement or script ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything ran.
+    Ok,
+    /// An error was reported on stderr.
+    Failed,
+    /// The user pressed Ctrl-C.
+    Cancelled,
+    /// Standard output was closed by the reader (`quiver ... | head`): stop quietly.
+    PipeClosed,
+}
+
+impl Outcome {
+    /// The exit code to leave with, or `None` to carry on.
+    pub fn failure_code(self) -> Option<ExitCode> {
+        match self {
+            Outcome::Ok => None,
+            Outcome::Failed => Some(ExitCode::FAILURE),
+            Outcome::Cancelled => Some(ExitCode::from(130)),
+            Outcome::PipeClosed => Some(ExitCode::SUCCESS),
+        }
+    }
+}
+
+/// Where results go when `-o FILE` is given: a temp file beside the target, renamed into
+/// place only when every statement succeeded, so a failed run leaves no partial file.
+struct OutputFile {
+    path: PathBuf,
+    temp: tempfile::NamedTempFile,
+    results: usize,
+}
+
+/// Runs statements against a session and writes their results.
+pub struct Runner {
+    /// The session statements run in.
+    pub session: Session,
+    /// The output format.
+    pub format: Format,
+    /// Rows shown by the human formats.
+    pub max_rows: Option<usize>,
+    /// Print run times.
+    pub timer: bool,
+    output: Option<PathBuf>,
+    out_file: Option<OutputFile>,
+}
+
+enum RunError {
+    Engine(Error),
+    Message(String),
+    Cancelled,
+    PipeClosed,
+}
+
+impl From<Error> for RunError {
+    fn from(e: Error) -> Self {
+        match &e {
+            Error::Output(msg) if msg.contains("Broken pipe") => RunError::PipeClosed,
+            _ => RunError::Engine(e),
+        }
+    }
+}
+
+impl Runner {
+    /// A runner writing `format` to `output` (standard output when `None`).
+    pub fn new(session: Session, format: Format, output: Option<PathBuf>, max_rows: Option<usize>, timer: bool) -> Self {
+        Self {
+            session,
+            format,
+            max_rows,
+            timer,
+            output,
+            out_file: None,
+        }
+    }
+
+    /// Runs every statement in `sql`; stops at the first error, which is printed.
+    pub fn run_script(&mut self, rt: &Runtime, sql: &str) -> Outcome {
+        let statements = match self.session.statements(sql) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Outcome::Failed;
+            }
+        };
+        for statement in statements {
+            let started = Instant::now();
+            let result = rt.block_on(async {
+                tokio::select! {
+                    r = self.run_statement(statement) => r,
+                    _ = tokio::signal::ctrl_c() => Err(RunError::Cancelled),
+                }
+            });
+            if self.timer {
+                eprintln!("Run Time: {:.3}s", started.elapsed().as_secs_f64());
+            }
+            match result {
+                Ok(()) => {}
+                Err(RunError::Engine(e)) => {
+                    eprintln!("error: {e}");
+                    return Outcome::Failed;
+                }
+                Err(RunError::Message(m)) => {
+                    eprintln!("error: {m}");
+                    return Outcome::Failed;
+                }
+                Err(RunError::Cancelled) => {
+                    eprintln!("cancelled");
+                    return Outcome::Cancelled;
+                }
+                Err(RunError::PipeClosed) => return Outcome::PipeClosed,
+            }
+        }
+        Outcome::Ok
+    }
+
+    /// Moves a finished `-o` file into place and returns the exit code for a clean run.
+    pub fn finish(mut self) -> ExitCode {
+        if let Some(out) = self.out_file.take() {
+            if let Err(e) = out.temp.persist(&out.path) {
+                return super::fail(&format!("cannot write {}: {}", out.path.display(), e.error));
+            }
+        }
+        ExitCode::SUCCESS
+    }
+
+    async fn run_statement(&mut self, statement: Statement) -> Result<(), RunError> {
+        let plan = self.session.plan(statement).await?;
+        let mut stream = self.session.execute(plan).await?;
+        let schema = stream.schema();
+        if schema.fields().is_empty() {
+            // DDL and SET: nothing to show. Drain in case the statement does its work lazily.
+            while let Some(batch) = stream.next().await {
+                batch.map_err(Error::from_datafusion)?;
+            }
+            return Ok(());
+        }
+
+        let rows = Arc::new(AtomicU64::new(0));
+        let bar = progress_bar(Arc::clone(&rows));
+        let options = OutputOptions {
+            max_rows: self.max_rows,
+            row_count: true,
+        };
+        let format = self.format;
+        let result = async {
+            let sink: Box<dyn Write + Send + '_> = match &self.output {
+                Some(path) => {
+                    let out = match &mut self.out_file {
+                        Some(out) => out,
+                        slot @ None => {
+                            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+                            let temp = tempfile::NamedTempFile::new_in(dir)
+                                .map_err(|e| RunError::Message(format!("cannot write {}: {e}", path.display())))?;
+                            slot.insert(OutputFile { path: path.clone(), temp, results: 0 })
+                        }
+                    };
+                    out.results += 1;
+                    if format.is_binary() && out.results > 1 {
+                        return Err(RunError::Message(format!(
+                            "a {format} file holds one result, but more than one statement returned rows; write them to separate files"
+                        )));
+                    }
+                    Box::new(BufWriter::new(out.temp.as_file_mut()))
+                }
+                None => {
+                    if format.is_binary() && std::io::stdout().is_terminal() {
+                        return Err(RunError::Message(format!(
+                            "refusing to write {format} to a terminal; use -o FILE or redirect standard output"
+                        )));
+                    }
+                    Box::new(BufWriter::new(std::io::stdout()))
+                }
+            };
+            let mut w = writer(format, schema, sink, &options)?;
+            while let Some(batch) = stream.next().await {
+                let batch = batch.map_err(Error::from_datafusion)?;
+                rows.fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
+                w.write_batch(&batch)?;
+            }
+            bar.finish_and_clear();
+            w.finish()?;
+            Ok(())
+        }
+        .await;
+        bar.finish_and_clear();
+        result
+    }
+}
+
+/// A spinner on stderr that appears only on a terminal, and only once a statement has run
+/// for a second, showing elapsed time and rows produced so far.
+fn progress_bar(rows: Arc<AtomicU64>) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+    if !std::io::stderr().is_terminal() {
+        return bar;
+    }
+    let shown = bar.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if shown.is_finished() {
+            return;
+        }
+        shown.set_draw_target(ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}  (Ctrl-C cancels)") {
+            shown.set_style(style);
+        }
+        shown.enable_steady_tick(Duration::from_millis(120));
+        while !shown.is_finished() {
+            shown.set_message(format!("{} rows", rows.load(Ordering::Relaxed)));
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    bar
+}

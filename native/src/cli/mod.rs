@@ -1,0 +1,234 @@
+//! The command line: arguments, modes (one-shot, script, REPL, demo) and exit codes.
+
+mod exec;
+mod repl;
+mod size;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use quiver_engine::Session;
+use quiver_engine::output::Format;
+
+pub use exec::{Outcome, Runner};
+
+/// SQL over Parquet, CSV, JSON, Arrow IPC and Delta files: local, on S3, or over HTTP.
+#[derive(Debug, Parser)]
+#[command(name = "quiver", version, about, args_conflicts_with_subcommands = true)]
+#[command(after_help = "Examples:\n  quiver -c \"SELECT count(*) FROM 'data/*.parquet'\"\n  quiver trips.parquet zones.csv          # tables 'trips' and 'zones', then a prompt\n  quiver -f report.sql --format csv -o report.csv\n  quiver demo")]
+pub struct Args {
+    /// Files or folders to register as tables, each named after its file stem.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+
+    /// Run SQL (one or more statements separated by ';') and exit. May be repeated.
+    #[arg(short = 'c', long = "command", value_name = "SQL")]
+    pub commands: Vec<String>,
+
+    /// Run the SQL statements in FILE and exit. May be repeated.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Output format: table, csv, json, ndjson, arrow, parquet or markdown.
+    #[arg(long, value_name = "FORMAT", default_value = "table", value_parser = parse_format)]
+    pub format: Format,
+
+    /// Write results to FILE instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Memory operators may use before spilling to disk, such as 2GB or 512MiB.
+    #[arg(long, value_name = "SIZE", value_parser = size::parse_size)]
+    pub memory_limit: Option<usize>,
+
+    /// Worker threads (and query partitions); the number of cores by default.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+
+    /// Where spill files go (the system temp dir by default).
+    #[arg(long, value_name = "DIR")]
+    pub temp_dir: Option<PathBuf>,
+
+    /// Rows shown by the table and markdown formats (0 shows all). Default: all when
+    /// running -c or -f, 40 at the prompt.
+    #[arg(long, value_name = "N")]
+    pub max_rows: Option<usize>,
+
+    /// Print each statement's run time on stderr.
+    #[arg(long)]
+    pub timer: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a small sample dataset in a temp dir and take a tour of Quiver on it.
+    Demo {
+        /// Keep the sample files in this folder instead of a temp dir.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse::<Format>().map_err(|e| e.to_string())
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let args = Args::parse();
+    init_logging();
+    std::panic::set_hook(Box::new(|info| {
+        log::debug!("panic: {info}");
+    }));
+
+    let resources = crate::host::Resources {
+        memory_limit: args.memory_limit,
+        threads: args.threads.map(usize::from),
+        temp_dir: args.temp_dir.clone(),
+    };
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    rt.enable_all();
+    if let Some(threads) = resources.threads {
+        rt.worker_threads(threads);
+    }
+    let rt = match rt.build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the runtime: {e}")),
+    };
+
+    let session = match Session::new(crate::host::config(&resources)) {
+        Ok(s) => s,
+        Err(e) => return fail(&e.to_string()),
+    };
+
+    if let Some(Command::Demo { dir }) = &args.command {
+        return match rt.block_on(crate::demo::run(&session, dir.as_deref())) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&e),
+        };
+    }
+
+    if let Err(e) = rt.block_on(register_paths(&session, &args.paths)) {
+        return fail(&e);
+    }
+
+    let scripted = !args.commands.is_empty() || !args.files.is_empty();
+    let interactive = !scripted && std::io::stdin().is_terminal();
+    let max_rows = match args.max_rows {
+        Some(0) => None,
+        Some(n) => Some(n),
+        None if interactive => Some(40),
+        None => None,
+    };
+    let mut runner = Runner::new(session, args.format, args.output.clone(), max_rows, args.timer);
+
+    if scripted {
+        for sql in &args.commands {
+            if let Some(code) = runner.run_script(&rt, sql).failure_code() {
+                return code;
+            }
+        }
+        for file in &args.files {
+            let sql = match std::fs::read_to_string(file) {
+                Ok(s) => s,
+                Err(e) => return fail(&format!("cannot read {}: {e}", file.display())),
+            };
+            if let Some(code) = runner.run_script(&rt, &sql).failure_code() {
+                return code;
+            }
+        }
+        return runner.finish();
+    }
+    if interactive {
+        return repl::run(&rt, runner);
+    }
+    // SQL piped on standard input.
+    let mut sql = String::new();
+    if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut sql) {
+        return fail(&format!("cannot read standard input: {e}"));
+    }
+    if let Some(code) = runner.run_script(&rt, &sql).failure_code() {
+        return code;
+    }
+    runner.finish()
+}
+
+fn init_logging() {
+    let env = env_logger::Env::default().filter_or("QUIVER_LOG", "warn");
+    let _ = env_logger::Builder::from_env(env)
+        .format_timestamp(None)
+        .target(env_logger::Target::Stderr)
+        .try_init();
+}
+
+/// Prints one error line and returns the failure exit code.
+pub fn fail(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}
+
+/// The table name for a path: its file stem (`data/trips.parquet` is `trips`, a folder
+/// `data/sales/` is `sales`), with characters SQL would need quoted replaced by `_`.
+pub fn table_name_for(path: &str) -> String {
+    let trimmed = path.trim_end_matches('/');
+    let last = trimmed.rsplit(['/', '\\']).next().unwrap_or(trimmed);
+    let last = if last.contains(['*', '?', '[']) {
+        // A glob: name it after its folder.
+        let parent = trimmed.rsplit_once('/').map(|(p, _)| p).unwrap_or("data");
+        parent.rsplit('/').next().unwrap_or("data")
+    } else {
+        last
+    };
+    let stem = match last.split_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem,
+        _ => last,
+    };
+    let mut name: String = stem
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c.to_ascii_lowercase() } else { '_' })
+        .collect();
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert(0, 't');
+        if name.len() > 1 {
+            name.insert(1, '_');
+        }
+    }
+    name
+}
+
+async fn register_paths(session: &Session, paths: &[String]) -> Result<(), String> {
+    for path in paths {
+        let name = table_name_for(path);
+        let location = if Path::new(path).is_dir() && !path.ends_with('/') {
+            format!("{path}/")
+        } else {
+            path.clone()
+        };
+        session
+            .register_path(&name, &location)
+            .await
+            .map_err(|e| e.to_string())?;
+        log::info!("registered {path} as table {name}");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_names_come_from_stems() {
+        assert_eq!(table_name_for("data/trips.parquet"), "trips");
+        assert_eq!(table_name_for("data/sales/"), "sales");
+        assert_eq!(table_name_for("x/Green-Taxi 2024.csv.gz"), "green_taxi_2024");
+        assert_eq!(table_name_for("data/events/*.parquet"), "events");
+        assert_eq!(table_name_for("2024.csv"), "t_2024");
+    }
+}

@@ -1,0 +1,10 @@
+//! `quiver`: SQL over Parquet, CSV, JSON, Arrow IPC and Delta, local, on S3 or over HTTP.
+
+mod cli;
+mod demo;
+mod host;
+mod mmap;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

@@ -1,0 +1,205 @@
+//! Zero-copy reads of local files through memory maps.
+//!
+//! [`MmapStore`] wraps object_store's local filesystem. Reads (`get`, `get_range`,
+//! `get_ranges`) map the file and hand out [`Bytes`] that point into the map, so Arrow IPC
+//! arrays and Parquet pages are decoded straight from the page cache without a copy. Every
+//! other operation goes to the wrapped store.
+//!
+//! # Safety
+//! A memory map shows later changes to the file, and truncating a mapped file makes access
+//! beyond the new end fault. Quiver reads files that are not being rewritten in place (data
+//! files are immutable in Delta and in the layouts Quiver writes); a file changed while a
+//! query reads it can give wrong results or a SIGBUS, as with other mmap readers. Set
+//! `QUIVER_MMAP=off` to read with ordinary copies instead.
+
+use std::fmt;
+use std::fs::File;
+use std::ops::Range;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::stream::{self, BoxStream};
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+use object_store::{
+    CopyOptions, GetOptions, GetRange, GetResult, GetResultPayload, ListResult, MultipartUpload,
+    ObjectMeta, ObjectStore, PutMultipartOptions, PutOptions, PutPayload, PutResult, RenameOptions,
+    Result,
+};
+
+/// A local-filesystem store whose reads are memory-mapped.
+#[derive(Debug)]
+pub struct MmapStore {
+    inner: Arc<LocalFileSystem>,
+}
+
+impl MmapStore {
+    /// A store for the whole local filesystem.
+    pub fn new() -> Self {
+        Self {
+            inner: Arc::new(LocalFileSystem::new()),
+        }
+    }
+
+    fn map(&self, location: &Path) -> Result<(Bytes, std::fs::Metadata)> {
+        let path = self.inner.path_to_filesystem(location)?;
+        let not_found = |e: std::io::Error| -> object_store::Error {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                object_store::Error::NotFound {
+                    path: path.display().to_string(),
+                    source: Box::new(e),
+                }
+            } else {
+                object_store::Error::Generic {
+                    store: "mmap",
+                    source: Box::new(e),
+                }
+            }
+        };
+        let file = File::open(&path).map_err(not_found)?;
+        let meta = file.metadata().map_err(not_found)?;
+        if meta.is_dir() {
+            return Err(object_store::Error::NotFound {
+                path: path.display().to_string(),
+                source: "is a directory".into(),
+            });
+        }
+        if meta.len() == 0 {
+            return Ok((Bytes::new(), meta));
+        }
+        // SAFETY: see the module docs: data files are not modified while they are read.
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(not_found)?;
+        Ok((Bytes::from_owner(map), meta))
+    }
+}
+
+impl Default for MmapStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for MmapStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MmapStore({})", self.inner)
+    }
+}
+
+fn out_of_range(range: &Range<u64>, len: u64) -> object_store::Error {
+    object_store::Error::Generic {
+        store: "mmap",
+        source: format!("range {range:?} is beyond the file's {len} bytes").into(),
+    }
+}
+
+fn slice(bytes: &Bytes, range: Range<u64>) -> Result<Bytes> {
+    let len = bytes.len() as u64;
+    if range.start > range.end || range.end > len {
+        return Err(out_of_range(&range, len));
+    }
+    Ok(bytes.slice(range.start as usize..range.end as usize))
+}
+
+#[async_trait]
+impl ObjectStore for MmapStore {
+    async fn put_opts(&self, location: &Path, payload: PutPayload, opts: PutOptions) -> Result<PutResult> {
+        self.inner.put_opts(location, payload, opts).await
+    }
+
+    async fn put_multipart_opts(&self, location: &Path, opts: PutMultipartOptions) -> Result<Box<dyn MultipartUpload>> {
+        self.inner.put_multipart_opts(location, opts).await
+    }
+
+    async fn get_opts(&self, location: &Path, options: GetOptions) -> Result<GetResult> {
+        // Conditional and versioned requests keep the wrapped store's exact semantics.
+        if options.if_match.is_some()
+            || options.if_none_match.is_some()
+            || options.if_modified_since.is_some()
+            || options.if_unmodified_since.is_some()
+            || options.version.is_some()
+            || options.head
+        {
+            return self.inner.get_opts(location, options).await;
+        }
+        let (bytes, _) = self.map(location)?;
+        let meta = self.inner.head(location).await?;
+        let len = bytes.len() as u64;
+        let range = match options.range {
+            None => 0..len,
+            Some(GetRange::Bounded(r)) => r.start..r.end.min(len),
+            Some(GetRange::Offset(o)) => o..len,
+            Some(GetRange::Suffix(n)) => len.saturating_sub(n)..len,
+        };
+        let data = slice(&bytes, range.clone())?;
+        Ok(GetResult {
+            payload: GetResultPayload::Stream(stream::once(async move { Ok(data) }).boxed_stream()),
+            meta,
+            range,
+            attributes: Default::default(),
+        })
+    }
+
+    async fn get_ranges(&self, location: &Path, ranges: &[Range<u64>]) -> Result<Vec<Bytes>> {
+        let (bytes, _) = self.map(location)?;
+        ranges.iter().map(|r| slice(&bytes, r.clone())).collect()
+    }
+
+    fn delete_stream(
+        &self,
+        locations: BoxStream<'static, Result<Path>>,
+    ) -> BoxStream<'static, Result<Path>> {
+        self.inner.delete_stream(locations)
+    }
+
+    fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, Result<ObjectMeta>> {
+        self.inner.list(prefix)
+    }
+
+    fn list_with_offset(&self, prefix: Option<&Path>, offset: &Path) -> BoxStream<'static, Result<ObjectMeta>> {
+        self.inner.list_with_offset(prefix, offset)
+    }
+
+    async fn list_with_delimiter(&self, prefix: Option<&Path>) -> Result<ListResult> {
+        self.inner.list_with_delimiter(prefix).await
+    }
+
+    async fn copy_opts(&self, from: &Path, to: &Path, options: CopyOptions) -> Result<()> {
+        self.inner.copy_opts(from, to, options).await
+    }
+
+    async fn rename_opts(&self, from: &Path, to: &Path, options: RenameOptions) -> Result<()> {
+        self.inner.rename_opts(from, to, options).await
+    }
+}
+
+trait BoxedStreamExt {
+    fn boxed_stream(self) -> BoxStream<'static, Result<Bytes>>;
+}
+
+impl<S: futures::Stream<Item = Result<Bytes>> + Send + 'static> BoxedStreamExt for S {
+    fn boxed_stream(self) -> BoxStream<'static, Result<Bytes>> {
+        Box::pin(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn reads_are_slices_of_one_map() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("x.bin");
+        std::fs::write(&file, b"0123456789").unwrap();
+        let store = MmapStore::new();
+        let path = Path::from_filesystem_path(&file).unwrap();
+        let all = store.get(&path).await.unwrap().bytes().await.unwrap();
+        assert_eq!(&all[..], b"0123456789");
+        let parts = store.get_ranges(&path, &[0..2, 8..10]).await.unwrap();
+        assert_eq!(parts, vec![Bytes::from_static(b"01"), Bytes::from_static(b"89")]);
+        assert_eq!(store.get_range(&path, 5..20).await.unwrap().len(), 5);
+        let missing = Path::from_filesystem_path(dir.path()).unwrap().child("nope");
+        assert!(matches!(store.get(&missing).await, Err(object_store::Error::NotFound { .. })));
+    }
+}

@@ -1,0 +1,85 @@
+//! quiver-wasm: the engine compiled to `wasm32-unknown-unknown` behind a wasm-bindgen API.
+//!
+//! This crate is the browser and Node home of the same planner the native CLI uses. For now
+//! it exposes a minimal surface (a session that runs SQL over in-memory data and returns
+//! Arrow IPC bytes); it exists so that the engine's portability is compiled and checked on
+//! every change.
+
+use quiver_engine::{HostConfig, Session};
+
+/// The host configuration used in the browser: one partition (no threads) and no spilling.
+pub fn browser_config() -> HostConfig {
+    HostConfig::default()
+        .with_target_partitions(1)
+        .with_spill(false, None)
+}
+
+/// Runs `sql` and returns the last statement's result as an Arrow IPC stream.
+///
+/// # Errors
+/// The engine's error, as text.
+pub async fn query_ipc(session: &Session, sql: &str) -> Result<Vec<u8>, String> {
+    use quiver_engine::output::{Format, OutputOptions, writer};
+    let batches = session.query(sql).await.map_err(|e| e.to_string())?;
+    let schema = match batches.first() {
+        Some(b) => b.schema(),
+        None => std::sync::Arc::new(quiver_engine::arrow::datatypes::Schema::empty()),
+    };
+    let mut out = Vec::new();
+    let mut w = writer(Format::Arrow, schema, &mut out, &OutputOptions::default()).map_err(|e| e.to_string())?;
+    for b in &batches {
+        w.write_batch(b).map_err(|e| e.to_string())?;
+    }
+    w.finish().map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+#[cfg(target_arch = "wasm32")]
+mod bindings {
+    use wasm_bindgen::prelude::*;
+
+    /// A Quiver session in JavaScript.
+    #[wasm_bindgen]
+    pub struct Quiver {
+        session: quiver_engine::Session,
+    }
+
+    #[wasm_bindgen]
+    impl Quiver {
+        /// Creates a session.
+        #[wasm_bindgen(constructor)]
+        pub fn new() -> Result<Quiver, JsError> {
+            let session = quiver_engine::Session::new(super::browser_config())
+                .map_err(|e| JsError::new(&e.to_string()))?;
+            Ok(Quiver { session })
+        }
+
+        /// Runs SQL and returns the result as Arrow IPC stream bytes.
+        pub async fn query(&self, sql: String) -> Result<Vec<u8>, JsError> {
+            super::query_ipc(&self.session, &sql)
+                .await
+                .map_err(|e| JsError::new(&e))
+        }
+
+        /// The engine's version.
+        pub fn version() -> String {
+            env!("CARGO_PKG_VERSION").to_string()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn queries_return_arrow_ipc() {
+        let session = quiver_engine::Session::new(super::browser_config()).unwrap();
+        let bytes = futures_lite_block_on(super::query_ipc(&session, "SELECT 40 + 2 AS answer")).unwrap();
+        let reader = quiver_engine::arrow::ipc::reader::StreamReader::try_new(&bytes[..], None).unwrap();
+        let batches: Vec<_> = reader.map(|b| b.unwrap()).collect();
+        assert_eq!(batches[0].num_rows(), 1);
+    }
+
+    fn futures_lite_block_on<F: std::future::Future>(f: F) -> F::Output {
+        futures::executor::block_on(f)
+    }
+}
