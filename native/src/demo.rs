@@ -207,7 +207,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_demo_runs_end_to_end() {
-        let session = Session::new(crate::host::config(&Default::default())).unwrap();
+        let session = Session::new(quiver::host::config(&Default::default())).unwrap();
         let dir = tempfile::tempdir().unwrap();
         run(&session, Some(dir.path())).await.unwrap();
         let batches = session

@@ -2,8 +2,6 @@
 
 mod cli;
 mod demo;
-mod host;
-mod mmap;
 
 fn main() -> std::process::ExitCode {
     cli::main()

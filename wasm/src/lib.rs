@@ -67,19 +67,3 @@ mod bindings {
         }
     }
 }
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn queries_return_arrow_ipc() {
-        let session = quiver_engine::Session::new(super::browser_config()).unwrap();
-        let bytes = futures_lite_block_on(super::query_ipc(&session, "SELECT 40 + 2 AS answer")).unwrap();
-        let reader = quiver_engine::arrow::ipc::reader::StreamReader::try_new(&bytes[..], None).unwrap();
-        let batches: Vec<_> = reader.map(|b| b.unwrap()).collect();
-        assert_eq!(batches[0].num_rows(), 1);
-    }
-
-    fn futures_lite_block_on<F: std::future::Future>(f: F) -> F::Output {
-        futures::executor::block_on(f)
-    }
-}

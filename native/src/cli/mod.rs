@@ -87,7 +87,7 @@ pub fn main() -> ExitCode {
         log::debug!("panic: {info}");
     }));
 
-    let resources = crate::host::Resources {
+    let resources = quiver::host::Resources {
         memory_limit: args.memory_limit,
         threads: args.threads.map(usize::from),
         temp_dir: args.temp_dir.clone(),
@@ -102,7 +102,7 @@ pub fn main() -> ExitCode {
         Err(e) => return fail(&format!("cannot start the runtime: {e}")),
     };
 
-    let session = match Session::new(crate::host::config(&resources)) {
+    let session = match Session::new(quiver::host::config(&resources)) {
         Ok(s) => s,
         Err(e) => return fail(&e.to_string()),
     };

@@ -1,0 +1,49 @@
+# Quiver: the two commands a new user needs are `make demo` and `make test`.
+# Both install what they need first and skip what is already there.
+
+SHELL := /bin/bash
+CARGO_TARGET_DIR ?= $(HOME)/.cache/quiver/target
+export CARGO_TARGET_DIR
+# Builds are CPU-bound; keep the machine responsive on small boxes.
+CARGO ?= cargo
+
+.PHONY: demo test setup test-rust test-wasm fmt-check lint bench compare clean
+
+## Run the guided tour: builds the CLI and runs `quiver demo`.
+demo: setup
+	$(CARGO) run --quiet -p quiver -- demo
+
+## Run every test: unit, sqllogictest, corpora, TPC-H, CLI, and the wasm build check.
+test: setup fmt-check test-rust test-wasm
+
+setup:
+	@scripts/setup.sh
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+test-rust:
+	$(CARGO) test --workspace --no-fail-fast
+
+# The engine must always compile for the browser; this builds it (and the wasm crate) for
+# wasm32-unknown-unknown and prints the module size.
+test-wasm:
+	$(CARGO) build -p quiver-wasm --target wasm32-unknown-unknown
+	@ls -l $(CARGO_TARGET_DIR)/wasm32-unknown-unknown/debug/quiver_wasm.wasm | awk '{printf "wasm (debug, unoptimised) size: %.1f MB\n", $$5/1e6}'
+
+## Lints, as CONTRIBUTING.md describes (not part of `make test`: clippy re-checks everything).
+lint:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p quiver-engine -p quiver-wasm --target wasm32-unknown-unknown -- -D warnings
+
+## Criterion benches over TPC-H SF 0.01 (scan, filter, aggregate, join).
+bench: setup
+	$(CARGO) bench --bench tpch
+
+## Side-by-side TPC-H at SF 1 against DuckDB, datafusion-python and Polars.
+compare: setup
+	$(CARGO) build --release -p quiver
+	python3 benches/compare.py --scale 1 --quiver $(CARGO_TARGET_DIR)/release/quiver
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what building and testing Quiver needs, skipping whatever is already present:
+# the wasm32 Rust target, clang (zstd's C code is compiled for wasm32 with it), rustfmt.
+set -euo pipefail
+
+need_apt=()
+command -v clang >/dev/null 2>&1 || need_apt+=(clang)
+if ((${#need_apt[@]})); then
+    echo "setup: installing ${need_apt[*]} with apt-get"
+    SUDO=""
+    if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "setup: cargo is missing; install Rust (rustup) first" >&2
+    exit 1
+fi
+if command -v rustup >/dev/null 2>&1; then
+    if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+        echo "setup: adding the wasm32-unknown-unknown target"
+        rustup target add wasm32-unknown-unknown
+    fi
+    if ! cargo fmt --version >/dev/null 2>&1; then
+        rustup component add rustfmt
+    fi
+fi

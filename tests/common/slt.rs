@@ -1,0 +1,77 @@
+//! A sqllogictest database driven through Quiver's [`Session`], with DataFusion's own value
+//! formatting so that DataFusion's `.slt` files read the same.
+
+use async_trait::async_trait;
+use datafusion_sqllogictest::{DFColumnType, convert_batches, convert_schema_to_types};
+use futures::TryStreamExt;
+use quiver_engine::{Error, Session};
+use sqllogictest::DBOutput;
+
+/// Runs each record's SQL through `Session::statements`, `plan` and `execute`: the same path
+/// the CLI and the wasm build take.
+pub struct QuiverDb {
+    pub session: Session,
+}
+
+/// An error from a statement, as text.
+#[derive(Debug)]
+pub struct SltError(pub String);
+
+impl std::fmt::Display for SltError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SltError {}
+
+impl From<Error> for SltError {
+    fn from(e: Error) -> Self {
+        SltError(e.to_string())
+    }
+}
+
+#[async_trait]
+impl sqllogictest::AsyncDB for QuiverDb {
+    type Error = SltError;
+    type ColumnType = DFColumnType;
+
+    async fn run(&mut self, sql: &str) -> Result<DBOutput<DFColumnType>, SltError> {
+        let statements = self.session.statements(sql)?;
+        let mut output = DBOutput::StatementComplete(0);
+        for statement in statements {
+            let plan = self.session.plan(statement).await?;
+            let stream = self.session.execute(plan).await?;
+            let schema = stream.schema();
+            let batches: Vec<_> = stream
+                .try_collect()
+                .await
+                .map_err(|e| SltError(Error::from_datafusion(e).to_string()))?;
+            let types = convert_schema_to_types(schema.fields());
+            let rows = convert_batches(&schema, batches, false).map_err(|e| SltError(e.to_string()))?;
+            output = if rows.is_empty() && types.is_empty() {
+                DBOutput::StatementComplete(0)
+            } else {
+                DBOutput::Rows { types, rows }
+            };
+        }
+        Ok(output)
+    }
+
+    fn engine_name(&self) -> &str {
+        "DataFusion"
+    }
+
+    async fn sleep(dur: std::time::Duration) {
+        tokio::time::sleep(dur).await;
+    }
+}
+
+/// Configures a runner the way DataFusion's own sqllogictest binary does.
+pub fn configure<D: sqllogictest::AsyncDB<ColumnType = DFColumnType>, M: sqllogictest::MakeConnection<Conn = D>>(
+    runner: &mut sqllogictest::Runner<D, M>,
+) {
+    runner.with_column_validator(sqllogictest::strict_column_validator);
+    runner.with_normalizer(datafusion_sqllogictest::value_normalizer);
+    runner.with_validator(datafusion_sqllogictest::df_value_validator);
+}
