@@ -26,3 +26,9 @@ if command -v rustup >/dev/null 2>&1; then
         rustup component add rustfmt
     fi
 fi
+
+# Python test peers: moto (an S3-compatible server for the S3 tests) and boto3.
+if ! python3 -c "import moto.server, boto3" >/dev/null 2>&1; then
+    echo "setup: installing moto[server] and boto3 with pip"
+    python3 -m pip install --quiet 'moto[server]' boto3
+fi

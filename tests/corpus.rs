@@ -92,8 +92,31 @@ fn oracle_fields(schema: &str) -> Vec<String> {
         .split(';')
         .filter(|part| part.len() - part.trim_start().len() <= 1 && !part.trim().is_empty())
         .filter(|part| !part.trim_start().starts_with("-- "))
-        .map(|part| normalize_list_names(part.trim()))
+        .map(|part| normalize_list_names(&strip_map_entry_names(part.trim())))
         .collect()
+}
+
+/// pyarrow names a map's entries field in parentheses when it is not `entries`.
+fn strip_map_entry_names(s: &str) -> String {
+    let mut out = s.to_string();
+    while let Some(at) = out.find(" ('") {
+        let Some(end) = out[at..].find("')") else { break };
+        out.replace_range(at..at + end + 2, "");
+    }
+    out
+}
+
+/// pyarrow abbreviates long schemas; true when `oracle` is a shortened form of `ours`.
+fn field_matches(ours: &str, oracle: &str) -> bool {
+    if ours == oracle {
+        return true;
+    }
+    // "... (... 41 chars omitted) not null": compare the text around the omission.
+    if let Some(at) = oracle.find(" (... ") {
+        let tail = oracle[at..].split_once("omitted)").map(|(_, t)| t).unwrap_or("");
+        return ours.starts_with(&oracle[..at]) && ours.ends_with(tail);
+    }
+    false
 }
 
 /// pyarrow prints a list's child field with whatever name the writer chose
@@ -114,6 +137,13 @@ fn normalize_list_names(s: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// Files pyarrow reads that Quiver cannot yet, and why. Each must still fail with an error
+/// that names the file; when one starts to read, this test says so and it leaves the list.
+const NOT_YET_READABLE: &[(&str, &str)] = &[(
+    "data/dict-page-offset-zero.parquet",
+    "parquet-rs 59's thrift footer decoder rejects it: a list field holds i16 where the current format expects i64",
+)];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parquet_testing_files_match_pyarrow() {
@@ -147,12 +177,30 @@ async fn parquet_testing_files_match_pyarrow() {
         }
         .await;
         checked += 1;
+        if let Some((_, why)) = NOT_YET_READABLE.iter().find(|(f, _)| *f == file) {
+            match &result {
+                Ok(_) => failures.push(format!("{file} now reads; take it off NOT_YET_READABLE ({why})")),
+                Err(e) if !e.contains(&path.display().to_string()) => {
+                    failures.push(format!("{file}: the error does not name the file: {e}"))
+                }
+                Err(_) => {}
+            }
+            continue;
+        }
         match result {
             Ok((fields, rows)) => {
                 if rows != expected_rows {
                     failures.push(format!("{file}: {rows} rows, pyarrow reads {expected_rows}"));
                 }
-                if fields != expected_fields {
+                // The oracle's schema text is cut off after a few hundred characters: every
+                // field it shows in full must match, and a cut-off last field must be a prefix.
+                let shown = expected_fields.len();
+                let complete = fields.len() >= shown
+                    && fields.iter().zip(&expected_fields).enumerate().all(|(i, (ours, theirs))| {
+                        field_matches(ours, theirs) || (i + 1 == shown && fields.len() > shown && ours.starts_with(theirs.as_str()))
+                    })
+                    && (fields.len() == shown || entry["schema"].as_str().unwrap().len() >= 200);
+                if !complete {
                     failures.push(format!("{file}: schema\n    quiver:  {fields:?}\n    pyarrow: {expected_fields:?}"));
                 }
             }

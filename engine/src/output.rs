@@ -150,7 +150,7 @@ pub trait ResultWriter {
 ///
 /// # Errors
 /// When the format cannot represent the schema.
-pub fn writer<'a, W: Write + 'a>(
+pub fn writer<'a, W: Write + Send + 'a>(
     format: Format,
     schema: SchemaRef,
     out: W,
@@ -273,7 +273,7 @@ struct Shown<W: Write> {
     total_rows: usize,
 }
 
-impl<W: Write> ResultWriter for Shown<W> {
+impl<W: Write + Send> ResultWriter for Shown<W> {
     fn write_batch(&mut self, batch: &RecordBatch) -> Result<()> {
         self.total_rows += batch.num_rows();
         let room = self

@@ -22,6 +22,7 @@ pub struct PanicGuardStream {
     inner: SendableRecordBatchStream,
     schema: SchemaRef,
     done: bool,
+    files: Vec<String>,
 }
 
 impl PanicGuardStream {
@@ -32,7 +33,53 @@ impl PanicGuardStream {
             inner,
             schema,
             done: false,
+            files: Vec::new(),
         }
+    }
+
+    /// Names `files` (those the plan scans) in errors that come from reading data, so a
+    /// corrupt file is reported by name.
+    pub fn naming_files(mut self, files: Vec<String>) -> Self {
+        self.files = files;
+        self
+    }
+
+    fn which_files(&self) -> Option<String> {
+        match self.files.as_slice() {
+            [] => None,
+            [one] => Some(one.clone()),
+            [first, rest @ ..] => Some(format!("one of {} files ({first}, ...)", rest.len() + 1)),
+        }
+    }
+}
+
+/// True for errors raised while decoding or fetching data, as opposed to errors in the
+/// query itself (such as a division by zero or a failed cast).
+fn is_read_error(e: &DataFusionError) -> bool {
+    use datafusion::arrow::error::ArrowError;
+    match e {
+        DataFusionError::ParquetError(_) | DataFusionError::IoError(_) | DataFusionError::ObjectStore(_) => true,
+        DataFusionError::ArrowError(a, _) => matches!(
+            a.as_ref(),
+            ArrowError::IpcError(_)
+                | ArrowError::IoError(..)
+                | ArrowError::ParquetError(_)
+                | ArrowError::ExternalError(_)
+                | ArrowError::InvalidArgumentError(_)
+                | ArrowError::ParseError(_)
+                | ArrowError::JsonError(_)
+                | ArrowError::CsvError(_)
+                | ArrowError::SchemaError(_)
+        ),
+        DataFusionError::Context(_, inner) | DataFusionError::Diagnostic(_, inner) => is_read_error(inner),
+        DataFusionError::Shared(inner) => is_read_error(inner),
+        DataFusionError::External(inner) => {
+            inner.downcast_ref::<datafusion::parquet::errors::ParquetError>().is_some()
+                || inner.downcast_ref::<datafusion::arrow::error::ArrowError>().is_some()
+                || inner.downcast_ref::<std::io::Error>().is_some()
+                || matches!(inner.downcast_ref::<Error>(), Some(Error::Panic { .. }))
+        }
+        _ => false,
     }
 }
 
@@ -44,17 +91,26 @@ impl Stream for PanicGuardStream {
             return Poll::Ready(None);
         }
         let this = &mut *self;
-        match catch_unwind(AssertUnwindSafe(|| this.inner.poll_next_unpin(cx))) {
-            Ok(poll) => poll,
-            Err(payload) => {
-                this.done = true;
-                let err = Error::Panic {
-                    during: "reading data".into(),
-                    message: panic_message(payload.as_ref()),
+        let e = match catch_unwind(AssertUnwindSafe(|| this.inner.poll_next_unpin(cx))) {
+            Ok(Poll::Ready(Some(Err(e)))) => e,
+            Ok(poll) => return poll,
+            Err(payload) => DataFusionError::External(Box::new(Error::Panic {
+                during: "reading data".into(),
+                message: panic_message(payload.as_ref()),
+            })),
+        };
+        this.done = true;
+        let e = match this.which_files() {
+            Some(path) if is_read_error(&e) => {
+                let reason = match Error::from_datafusion(e) {
+                    Error::Panic { message, .. } => message,
+                    other => other.to_string(),
                 };
-                Poll::Ready(Some(Err(DataFusionError::External(Box::new(err)))))
+                DataFusionError::External(Box::new(Error::CorruptFile { path, reason }))
             }
-        }
+            _ => e,
+        };
+        Poll::Ready(Some(Err(e)))
     }
 }
 

@@ -6,7 +6,11 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::{DynamicFileCatalog, TableProvider, UrlTableFactory};
 use datafusion::error::DataFusionError;
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::datasource::physical_plan::FileScanConfig;
+use datafusion::datasource::source::DataSourceExec;
 use datafusion::execution::SendableRecordBatchStream;
+use datafusion::physical_plan::{ExecutionPlan, execute_stream};
 use datafusion::execution::context::{SessionConfig, SessionContext, SessionState};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::session_state::SessionStateBuilder;
@@ -19,6 +23,25 @@ use crate::panic_guard::{PanicGuardStream, guard};
 use crate::sources::{PathTables, ReadOptions, rewrite_read_calls};
 use crate::stores::LazyStoreRegistry;
 use crate::{Error, HostConfig, Result};
+
+/// The files a physical plan scans, so that a read error can name the file.
+fn scanned_files(plan: &Arc<dyn ExecutionPlan>) -> Vec<String> {
+    let mut files = Vec::new();
+    let _ = plan.apply(|node| {
+        if let Some(source) = node.downcast_ref::<DataSourceExec>()
+            && let Some(config) = source.data_source().downcast_ref::<FileScanConfig>()
+        {
+            let base = config.object_store_url.as_str().trim_end_matches('/').to_string();
+            for group in &config.file_groups {
+                files.extend(group.iter().map(|f| crate::sources::display_location(&base, f.object_meta.location.as_ref())));
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    files.sort();
+    files.dedup();
+    files
+}
 
 /// A SQL session over files and object stores.
 ///
@@ -154,8 +177,11 @@ impl Session {
                 .execute_logical_plan(plan)
                 .await
                 .map_err(|e| self.explain_error(e))?;
-            let stream = df.execute_stream().await.map_err(Error::from_datafusion)?;
-            Ok(Box::pin(PanicGuardStream::new(stream)) as SendableRecordBatchStream)
+            let task_ctx = Arc::new(df.task_ctx());
+            let physical = df.create_physical_plan().await.map_err(Error::from_datafusion)?;
+            let files = scanned_files(&physical);
+            let stream = execute_stream(physical, task_ctx).map_err(Error::from_datafusion)?;
+            Ok(Box::pin(PanicGuardStream::new(stream).naming_files(files)) as SendableRecordBatchStream)
         })
         .await
     }

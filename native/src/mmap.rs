@@ -24,7 +24,7 @@ use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::{
     CopyOptions, GetOptions, GetRange, GetResult, GetResultPayload, ListResult, MultipartUpload,
-    ObjectMeta, ObjectStore, PutMultipartOptions, PutOptions, PutPayload, PutResult, RenameOptions,
+    ObjectMeta, ObjectStore, ObjectStoreExt, PutMultipartOptions, PutOptions, PutPayload, PutResult, RenameOptions,
     Result,
 };
 
@@ -199,7 +199,7 @@ mod tests {
         let parts = store.get_ranges(&path, &[0..2, 8..10]).await.unwrap();
         assert_eq!(parts, vec![Bytes::from_static(b"01"), Bytes::from_static(b"89")]);
         assert_eq!(store.get_range(&path, 5..20).await.unwrap().len(), 5);
-        let missing = Path::from_filesystem_path(dir.path()).unwrap().child("nope");
+        let missing = Path::from_filesystem_path(dir.path()).unwrap().join("nope");
         assert!(matches!(store.get(&missing).await, Err(object_store::Error::NotFound { .. })));
     }
 }

@@ -218,3 +218,12 @@ fn log_level_comes_from_quiver_log() {
     let o = run(&["-c", "SELECT 1"]);
     assert!(!stderr(&o).contains("DEBUG") && !stderr(&o).contains("INFO"));
 }
+
+#[test]
+fn output_to_a_device_writes_through_it() {
+    // Renaming a temp file over /dev/null would replace the device.
+    let o = run(&["-c", "SELECT 1", "--format", "csv", "-o", "/dev/null"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let meta = std::fs::metadata("/dev/null").unwrap();
+    assert!(!meta.is_file(), "/dev/null became a regular file");
+}

@@ -65,6 +65,8 @@ impl sqllogictest::AsyncDB for QuiverDb {
     async fn sleep(dur: std::time::Duration) {
         tokio::time::sleep(dur).await;
     }
+
+    async fn shutdown(&mut self) {}
 }
 
 /// Configures a runner the way DataFusion's own sqllogictest binary does.

@@ -24,13 +24,13 @@ pub async fn load(session: &Session, tbl_dir: &std::path::Path, parquet_dir: &st
         // Each .tbl line ends with '|', which reads as one more, empty, column.
         session
             .run(&format!(
-                "CREATE EXTERNAL TABLE {name}_tbl ({columns}, trailing VARCHAR) STORED AS CSV COMPRESSION TYPE GZIP LOCATION '{}' OPTIONS ('format.delimiter' '|', 'format.has_header' 'false')",
+                "CREATE EXTERNAL TABLE {name}_tbl ({columns}, trailing VARCHAR) STORED AS CSV LOCATION '{}' OPTIONS ('format.delimiter' '|', 'format.has_header' 'false', 'format.compression' 'gzip')",
                 tbl.display()
             ))
             .await
             .unwrap();
         let out = parquet_dir.join(format!("{name}.parquet"));
-        let names: Vec<&str> = columns.split(", ").map(|c| c.split(' ').next().unwrap()).collect();
+        let names: Vec<&str> = columns.split(", ").filter_map(|c| c.split_once(' ').map(|(name, _)| name)).collect();
         session
             .run(&format!("COPY (SELECT {} FROM {name}_tbl) TO '{}' STORED AS PARQUET", names.join(", "), out.display()))
             .await

@@ -32,7 +32,7 @@ use datafusion::datasource::listing::{
 };
 use datafusion::execution::context::SessionState;
 use futures::TryStreamExt;
-use object_store::{ObjectMeta, ObjectStore};
+use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 
 use crate::{Error, HostConfig, Result};
 
@@ -54,6 +54,16 @@ pub(crate) fn table_url(config: &HostConfig, location: &str) -> Result<ListingTa
         _ => ListingTableUrl::parse(&location),
     };
     parsed.map_err(|e| Error::invalid("path", format!("'{location}': {}", Error::from_datafusion(e))))
+}
+
+/// How a file is named to a person: a local path for local files, else the full URL.
+pub(crate) fn display_location(store_url: &str, path: &str) -> String {
+    let store_url = store_url.trim_end_matches('/');
+    if store_url == "file:" || store_url == "file://" {
+        format!("/{path}")
+    } else {
+        format!("{store_url}/{path}")
+    }
 }
 
 /// Lists the data files behind `url`, skipping hidden and metadata files (`.crc`, `_SUCCESS`,
@@ -175,7 +185,10 @@ pub(crate) async fn open_table(
                     .with_newline_delimited(!array),
             )
         }
-        FileKind::Ipc => return Ok(Arc::new(ipc::open_table(store, &files).await?)),
+        FileKind::Ipc => {
+            let base = urls[0].object_store().as_str().to_string();
+            return Ok(Arc::new(ipc::open_table(store, &files, &base).await?));
+        }
     };
 
     // Globs and single files are filtered by the user's pattern; folders by the data files'
@@ -186,9 +199,9 @@ pub(crate) async fn open_table(
     } else {
         String::new()
     };
+    let first_url = urls[0].clone();
     let listing = ListingOptions::new(format)
-        .with_file_extension(extension)
-        .with_session_config_options(state.config());
+        .with_file_extension(extension);
     let mut table_config = ListingTableConfig::new_with_multi_paths(urls).with_listing_options(listing);
     if any_folder && options.hive_partitioning.unwrap_or(true) {
         table_config = table_config
@@ -199,18 +212,17 @@ pub(crate) async fn open_table(
     let table_config = table_config
         .infer_schema(state)
         .await
-        .map_err(|e| name_file_in_error(e, &files))?;
+        .map_err(|e| name_file_in_error(e, &files, first_url.object_store().as_str()))?;
     let table = ListingTable::try_new(table_config).map_err(Error::from_datafusion)?;
     Ok(Arc::new(table))
 }
 
 /// Schema inference reads footers and headers; when one is bad, say which file.
-fn name_file_in_error(e: datafusion::error::DataFusionError, files: &[ObjectMeta]) -> Error {
+fn name_file_in_error(e: datafusion::error::DataFusionError, files: &[ObjectMeta], store_url: &str) -> Error {
+    let display_path = files.first().map(|f| display_location(store_url, f.location.as_ref())).unwrap_or_default();
     let err = Error::from_datafusion(e);
     match err {
-        Error::DataFusion(inner) if files.len() == 1 => {
-            Error::corrupt(files[0].location.to_string(), Error::DataFusion(inner))
-        }
+        Error::DataFusion(inner) if files.len() == 1 => Error::corrupt(display_path, Error::DataFusion(inner)),
         Error::DataFusion(inner) => Error::CorruptFile {
             path: format!("one of {} files", files.len()),
             reason: Error::DataFusion(inner).to_string(),

@@ -43,8 +43,38 @@ impl Outcome {
 /// place only when every statement succeeded, so a failed run leaves no partial file.
 struct OutputFile {
     path: PathBuf,
-    temp: tempfile::NamedTempFile,
+    sink: Sink,
     results: usize,
+}
+
+/// A regular file is written beside its target and renamed into place; anything else
+/// (`/dev/null`, a FIFO, a terminal) is written directly, since renaming over it would
+/// replace it.
+enum Sink {
+    Atomic(tempfile::NamedTempFile),
+    Direct(std::fs::File),
+}
+
+impl Sink {
+    fn open(path: &std::path::Path) -> std::io::Result<Self> {
+        match std::fs::metadata(path) {
+            Ok(meta) if !meta.is_file() => Ok(Sink::Direct(std::fs::OpenOptions::new().write(true).open(path)?)),
+            _ => {
+                let dir = path
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(std::path::Path::new("."));
+                Ok(Sink::Atomic(tempfile::NamedTempFile::new_in(dir)?))
+            }
+        }
+    }
+
+    fn file(&mut self) -> &mut std::fs::File {
+        match self {
+            Sink::Atomic(t) => t.as_file_mut(),
+            Sink::Direct(f) => f,
+        }
+    }
 }
 
 /// Runs statements against a session and writes their results.
@@ -108,7 +138,7 @@ impl Runner {
                 }
             });
             if self.timer {
-                eprintln!("Run Time: {:.3}s", started.elapsed().as_secs_f64());
+                eprintln!("Run Time: {:.4}s", started.elapsed().as_secs_f64());
             }
             match result {
                 Ok(()) => {}
@@ -132,10 +162,14 @@ impl Runner {
 
     /// Moves a finished `-o` file into place and returns the exit code for a clean run.
     pub fn finish(mut self) -> ExitCode {
-        if let Some(out) = self.out_file.take() {
-            if let Err(e) = out.temp.persist(&out.path) {
-                return super::fail(&format!("cannot write {}: {}", out.path.display(), e.error));
-            }
+        if let Some(OutputFile {
+            path,
+            sink: Sink::Atomic(temp),
+            ..
+        }) = self.out_file.take()
+            && let Err(e) = temp.persist(&path)
+        {
+            return super::fail(&format!("cannot write {}: {}", path.display(), e.error));
         }
         ExitCode::SUCCESS
     }
@@ -165,10 +199,9 @@ impl Runner {
                     let out = match &mut self.out_file {
                         Some(out) => out,
                         slot @ None => {
-                            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-                            let temp = tempfile::NamedTempFile::new_in(dir)
+                            let sink = Sink::open(path)
                                 .map_err(|e| RunError::Message(format!("cannot write {}: {e}", path.display())))?;
-                            slot.insert(OutputFile { path: path.clone(), temp, results: 0 })
+                            slot.insert(OutputFile { path: path.clone(), sink, results: 0 })
                         }
                     };
                     out.results += 1;
@@ -177,7 +210,7 @@ impl Runner {
                             "a {format} file holds one result, but more than one statement returned rows; write them to separate files"
                         )));
                     }
-                    Box::new(BufWriter::new(out.temp.as_file_mut()))
+                    Box::new(BufWriter::new(out.sink.file()))
                 }
                 None => {
                     if format.is_binary() && std::io::stdout().is_terminal() {

@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 use quiver_engine::Session;
 use quiver_engine::output::Format;
 
-pub use exec::{Outcome, Runner};
+pub use exec::Runner;
 
 /// SQL over Parquet, CSV, JSON, Arrow IPC and Delta files: local, on S3, or over HTTP.
 #[derive(Debug, Parser)]
