@@ -17,6 +17,14 @@ use common::slt::{QuiverDb, configure};
 use datafusion_sqllogictest::{DFColumnType, DataFusion, TestContext};
 use sqllogictest::Record;
 
+/// Records where Quiver differs from stock DataFusion on purpose: DataFusion refuses
+/// `FROM 'path'` unless URL tables are enabled, and reading files by path is one of
+/// Quiver's features. (file, line of the record, why)
+const INTENDED_DIFFERENCES: &[(&str, u32, &str)] = &[
+    ("json.slt", 50, "Quiver reads quoted paths in FROM"),
+    ("parquet.slt", 209, "Quiver reads quoted paths in FROM"),
+];
+
 /// Files whose DataFusion harness prepares fixtures outside the SQL (see
 /// `TestContext::try_new_for_test_file` in datafusion-sqllogictest 55).
 const HARNESS_FIXTURES: &[&str] = &[
@@ -73,7 +81,11 @@ where
         if matches!(record, Record::Halt { .. }) {
             break;
         }
-        passed.push(runner.run_async(record.clone()).await.is_ok());
+        let result = runner.run_async(record.clone()).await;
+        if let (Err(e), Ok(_)) = (&result, std::env::var("QUIVER_SLT_VERBOSE")) {
+            eprintln!("{}", e.to_string().chars().take(600).collect::<String>());
+        }
+        passed.push(result.is_ok());
     }
     passed
 }
@@ -100,6 +112,11 @@ async fn datafusion_slt_files_pass_as_on_stock_datafusion() {
         let relative = file.strip_prefix(&test_files).unwrap().to_path_buf();
         let name = relative.file_name().unwrap().to_string_lossy().to_string();
         if HARNESS_FIXTURES.contains(&name.as_str()) {
+            continue;
+        }
+        if let Ok(only) = std::env::var("QUIVER_SLT_ONLY")
+            && only != name
+        {
             continue;
         }
         let Ok(records) = sqllogictest::parse_file::<DFColumnType>(file) else {
@@ -147,6 +164,13 @@ async fn datafusion_slt_files_pass_as_on_stock_datafusion() {
             .zip(&quiver)
             .enumerate()
             .filter(|(_, (s, q))| **s && !**q)
+            .filter(|(i, _)| {
+                let line = match &records[*i] {
+                    Record::Statement { loc, .. } | Record::Query { loc, .. } => loc.line(),
+                    _ => 0,
+                };
+                !INTENDED_DIFFERENCES.iter().any(|(f, l, _)| *f == name && *l == line)
+            })
             .map(|(i, _)| i)
             .collect();
         if !lost.is_empty() {

@@ -8,15 +8,28 @@ use datafusion::error::DataFusionError;
 pub enum Error {
     /// SQL text that does not parse; the message carries line and column.
     #[error("syntax error: {message}")]
-    Syntax { message: String },
+    Syntax {
+        message: String,
+        /// DataFusion's own error, when it raised this one.
+        original: Option<Box<DataFusionError>>,
+    },
 
     /// A table name that is neither registered nor a readable path.
     #[error("table '{name}' not found{}", known_tables(.known))]
-    TableNotFound { name: String, known: Vec<String> },
+    TableNotFound {
+        name: String,
+        known: Vec<String>,
+        /// DataFusion's own error, when it raised this one.
+        original: Option<Box<DataFusionError>>,
+    },
 
     /// A path that points at nothing.
     #[error("no such file or directory: {path}")]
-    NotFound { path: String },
+    NotFound {
+        path: String,
+        /// DataFusion's own error, when it raised this one.
+        original: Option<Box<DataFusionError>>,
+    },
 
     /// A file whose bytes are not a valid instance of its format.
     #[error("corrupt file {path}: {reason}")]
@@ -112,6 +125,18 @@ impl Error {
         }
     }
 
+    /// The DataFusion error this one came from, if any: what stock DataFusion would have
+    /// reported (used to run DataFusion's own test files unchanged).
+    pub fn as_datafusion(&self) -> Option<&DataFusionError> {
+        match self {
+            Error::DataFusion(e) => Some(e),
+            Error::Syntax { original, .. }
+            | Error::TableNotFound { original, .. }
+            | Error::NotFound { original, .. } => original.as_deref(),
+            _ => None,
+        }
+    }
+
     /// Turns a DataFusion error into the most specific engine error: an engine error that
     /// travelled through DataFusion comes back as itself, and object-store misses become
     /// [`Error::NotFound`].
@@ -128,11 +153,17 @@ impl Error {
                 engine => engine,
             },
             DataFusionError::Diagnostic(_, inner) => Error::from_datafusion(*inner),
-            DataFusionError::SQL(parser, _) => Error::Syntax {
+            DataFusionError::SQL(parser, backtrace) => Error::Syntax {
                 message: parser.to_string().trim_start_matches("sql parser error: ").to_string(),
+                original: Some(Box::new(DataFusionError::SQL(parser, backtrace))),
             },
             DataFusionError::ObjectStore(os) => match *os {
-                object_store::Error::NotFound { path, .. } => Error::NotFound { path },
+                object_store::Error::NotFound { path, source } => Error::NotFound {
+                    path: path.clone(),
+                    original: Some(Box::new(DataFusionError::ObjectStore(Box::new(
+                        object_store::Error::NotFound { path, source },
+                    )))),
+                },
                 other => Error::DataFusion(DataFusionError::ObjectStore(Box::new(other))),
             },
             other => Error::DataFusion(other),

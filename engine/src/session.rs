@@ -286,9 +286,14 @@ impl Session {
                 && tail.trim_start().starts_with("not found")
             {
                 let name = qualified.rsplit('.').next().unwrap_or(qualified).to_string();
+                let known = self.table_names();
+                let Error::DataFusion(original) = err else {
+                    return err;
+                };
                 return Error::TableNotFound {
                     name,
-                    known: self.table_names(),
+                    known,
+                    original: Some(Box::new(original)),
                 };
             }
         }

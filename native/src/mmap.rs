@@ -112,8 +112,11 @@ impl ObjectStore for MmapStore {
     }
 
     async fn get_opts(&self, location: &Path, options: GetOptions) -> Result<GetResult> {
-        // Conditional and versioned requests keep the wrapped store's exact semantics.
-        if options.if_match.is_some()
+        // Whole-file reads, and conditional or versioned requests, keep the wrapped store's
+        // exact semantics (a `File` payload, which some readers special-case); ranged reads,
+        // which is how the engine fetches data, are served from the map.
+        if options.range.is_none()
+            || options.if_match.is_some()
             || options.if_none_match.is_some()
             || options.if_modified_since.is_some()
             || options.if_unmodified_since.is_some()
@@ -196,6 +199,8 @@ mod tests {
         let path = Path::from_filesystem_path(&file).unwrap();
         let all = store.get(&path).await.unwrap().bytes().await.unwrap();
         assert_eq!(&all[..], b"0123456789");
+        let mapped = store.get_range(&path, 0..10).await.unwrap();
+        assert_eq!(&mapped[..], b"0123456789");
         let parts = store.get_ranges(&path, &[0..2, 8..10]).await.unwrap();
         assert_eq!(parts, vec![Bytes::from_static(b"01"), Bytes::from_static(b"89")]);
         assert_eq!(store.get_range(&path, 5..20).await.unwrap().len(), 5);

@@ -26,8 +26,13 @@ impl std::fmt::Display for SltError {
 impl std::error::Error for SltError {}
 
 impl From<Error> for SltError {
+    /// DataFusion's test files expect its own error text ("DataFusion error: ..."), so an
+    /// error that came from DataFusion is shown as DataFusion's test runner shows it.
     fn from(e: Error) -> Self {
-        SltError(e.to_string())
+        match e.as_datafusion() {
+            Some(df) => SltError(format!("DataFusion error: {}", df.strip_backtrace())),
+            None => SltError(e.to_string()),
+        }
     }
 }
 
@@ -46,7 +51,7 @@ impl sqllogictest::AsyncDB for QuiverDb {
             let batches: Vec<_> = stream
                 .try_collect()
                 .await
-                .map_err(|e| SltError(Error::from_datafusion(e).to_string()))?;
+                .map_err(|e| SltError::from(Error::from_datafusion(e)))?;
             let types = convert_schema_to_types(schema.fields());
             let rows = convert_batches(&schema, batches, false).map_err(|e| SltError(e.to_string()))?;
             output = if rows.is_empty() && types.is_empty() {

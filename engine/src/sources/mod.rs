@@ -89,6 +89,7 @@ pub(crate) async fn list_files(
     if files.is_empty() {
         return Err(Error::NotFound {
             path: original.to_string(),
+            original: None,
         });
     }
     Ok(files)
@@ -148,6 +149,7 @@ pub(crate) async fn open_table(
     let Some(store) = store else {
         return Err(Error::NotFound {
             path: first_location.clone(),
+            original: None,
         });
     };
 
