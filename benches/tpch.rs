@@ -10,7 +10,10 @@ mod common;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 const QUERIES: &[(&str, &str)] = &[
-    ("scan", "SELECT sum(l_extendedprice), sum(l_quantity) FROM lineitem"),
+    (
+        "scan",
+        "SELECT sum(l_extendedprice), sum(l_quantity) FROM lineitem",
+    ),
     (
         "filter",
         "SELECT count(*), sum(l_extendedprice * l_discount) FROM lineitem WHERE l_shipdate >= DATE '1994-01-01' AND l_shipdate < DATE '1995-01-01' AND l_discount BETWEEN 0.05 AND 0.07 AND l_quantity < 24",
@@ -30,13 +33,22 @@ fn tpch(c: &mut Criterion) {
         return;
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let session = common::session(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let session = common::session(
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+    );
     let parquet = tempfile::tempdir().unwrap();
-    rt.block_on(common::tpch::load(&session, &testdata.join("tpch/tpchgen-rs/tpchgen/data/sf-0.01"), parquet.path()));
+    rt.block_on(common::tpch::load(
+        &session,
+        &testdata.join("tpch/tpchgen-rs/tpchgen/data/sf-0.01"),
+        parquet.path(),
+    ));
     let mut group = c.benchmark_group("tpch-sf0.01");
     for (name, sql) in QUERIES {
         group.bench_function(*name, |b| {
-            b.to_async(&rt).iter(|| async { session.query(sql).await.unwrap() });
+            b.to_async(&rt)
+                .iter(|| async { session.query(sql).await.unwrap() });
         });
     }
     group.finish();

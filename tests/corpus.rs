@@ -49,12 +49,22 @@ fn pyarrow_type(t: &DataType) -> String {
         DataType::Decimal64(p, s) => format!("decimal64({p}, {s})"),
         DataType::Decimal128(p, s) => format!("decimal128({p}, {s})"),
         DataType::Decimal256(p, s) => format!("decimal256({p}, {s})"),
-        DataType::List(f) | DataType::ListView(f) => format!("list<{}>", pyarrow_field(f, "element")),
-        DataType::LargeList(f) | DataType::LargeListView(f) => format!("large_list<{}>", pyarrow_field(f, "element")),
-        DataType::FixedSizeList(f, n) => format!("fixed_size_list<{}>[{n}]", pyarrow_field(f, "element")),
+        DataType::List(f) | DataType::ListView(f) => {
+            format!("list<{}>", pyarrow_field(f, "element"))
+        }
+        DataType::LargeList(f) | DataType::LargeListView(f) => {
+            format!("large_list<{}>", pyarrow_field(f, "element"))
+        }
+        DataType::FixedSizeList(f, n) => {
+            format!("fixed_size_list<{}>[{n}]", pyarrow_field(f, "element"))
+        }
         DataType::Struct(fields) => format!(
             "struct<{}>",
-            fields.iter().map(|f| pyarrow_field(f, f.name())).collect::<Vec<_>>().join(", ")
+            fields
+                .iter()
+                .map(|f| pyarrow_field(f, f.name()))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         DataType::Map(entries, _) => match entries.data_type() {
             DataType::Struct(kv) if kv.len() == 2 => {
@@ -67,7 +77,11 @@ fn pyarrow_type(t: &DataType) -> String {
             }
             other => format!("map<{other}>"),
         },
-        DataType::Dictionary(k, v) => format!("dictionary<values={}, indices={}, ordered=0>", pyarrow_type(v), pyarrow_type(k)),
+        DataType::Dictionary(k, v) => format!(
+            "dictionary<values={}, indices={}, ordered=0>",
+            pyarrow_type(v),
+            pyarrow_type(k)
+        ),
         other => other.to_string(),
     }
 }
@@ -100,7 +114,9 @@ fn oracle_fields(schema: &str) -> Vec<String> {
 fn strip_map_entry_names(s: &str) -> String {
     let mut out = s.to_string();
     while let Some(at) = out.find(" ('") {
-        let Some(end) = out[at..].find("')") else { break };
+        let Some(end) = out[at..].find("')") else {
+            break;
+        };
         out.replace_range(at..at + end + 2, "");
     }
     out
@@ -113,7 +129,10 @@ fn field_matches(ours: &str, oracle: &str) -> bool {
     }
     // "... (... 41 chars omitted) not null": compare the text around the omission.
     if let Some(at) = oracle.find(" (... ") {
-        let tail = oracle[at..].split_once("omitted)").map(|(_, t)| t).unwrap_or("");
+        let tail = oracle[at..]
+            .split_once("omitted)")
+            .map(|(_, t)| t)
+            .unwrap_or("");
         return ours.starts_with(&oracle[..at]) && ours.ends_with(tail);
     }
     false
@@ -128,7 +147,9 @@ fn normalize_list_names(s: &str) -> String {
         out.push_str(&rest[..at + 5]);
         rest = &rest[at + 5..];
         if let Some(colon) = rest.find(": ")
-            && rest[..colon].chars().all(|c| c.is_alphanumeric() || c == '_')
+            && rest[..colon]
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_')
         {
             out.push_str("element");
             rest = &rest[colon..];
@@ -151,7 +172,8 @@ async fn parquet_testing_files_match_pyarrow() {
         return;
     };
     let oracle: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(testdata.join("oracles/parquet-testing.pyarrow-26.0.1.json")).unwrap(),
+        &std::fs::read_to_string(testdata.join("oracles/parquet-testing.pyarrow-26.0.1.json"))
+            .unwrap(),
     )
     .unwrap();
     let session = common::session(2);
@@ -168,18 +190,27 @@ async fn parquet_testing_files_match_pyarrow() {
         let sql = format!("SELECT * FROM read_parquet('{}')", path.display());
         let result: Result<(Vec<String>, usize), String> = async {
             let mut statements = session.statements(&sql).map_err(|e| e.to_string())?;
-            let plan = session.plan(statements.remove(0)).await.map_err(|e| e.to_string())?;
+            let plan = session
+                .plan(statements.remove(0))
+                .await
+                .map_err(|e| e.to_string())?;
             let stream = session.execute(plan).await.map_err(|e| e.to_string())?;
             let schema = stream.schema();
             let batches: Vec<_> = stream.try_collect().await.map_err(|e| e.to_string())?;
-            let fields = schema.fields().iter().map(|f| normalize_list_names(&pyarrow_field(f, f.name()))).collect();
+            let fields = schema
+                .fields()
+                .iter()
+                .map(|f| normalize_list_names(&pyarrow_field(f, f.name())))
+                .collect();
             Ok((fields, common::rows(&batches)))
         }
         .await;
         checked += 1;
         if let Some((_, why)) = NOT_YET_READABLE.iter().find(|(f, _)| *f == file) {
             match &result {
-                Ok(_) => failures.push(format!("{file} now reads; take it off NOT_YET_READABLE ({why})")),
+                Ok(_) => failures.push(format!(
+                    "{file} now reads; take it off NOT_YET_READABLE ({why})"
+                )),
                 Err(e) if !e.contains(&path.display().to_string()) => {
                     failures.push(format!("{file}: the error does not name the file: {e}"))
                 }
@@ -190,18 +221,27 @@ async fn parquet_testing_files_match_pyarrow() {
         match result {
             Ok((fields, rows)) => {
                 if rows != expected_rows {
-                    failures.push(format!("{file}: {rows} rows, pyarrow reads {expected_rows}"));
+                    failures.push(format!(
+                        "{file}: {rows} rows, pyarrow reads {expected_rows}"
+                    ));
                 }
                 // The oracle's schema text is cut off after a few hundred characters: every
                 // field it shows in full must match, and a cut-off last field must be a prefix.
                 let shown = expected_fields.len();
                 let complete = fields.len() >= shown
-                    && fields.iter().zip(&expected_fields).enumerate().all(|(i, (ours, theirs))| {
-                        field_matches(ours, theirs) || (i + 1 == shown && fields.len() > shown && ours.starts_with(theirs.as_str()))
-                    })
+                    && fields.iter().zip(&expected_fields).enumerate().all(
+                        |(i, (ours, theirs))| {
+                            field_matches(ours, theirs)
+                                || (i + 1 == shown
+                                    && fields.len() > shown
+                                    && ours.starts_with(theirs.as_str()))
+                        },
+                    )
                     && (fields.len() == shown || entry["schema"].as_str().unwrap().len() >= 200);
                 if !complete {
-                    failures.push(format!("{file}: schema\n    quiver:  {fields:?}\n    pyarrow: {expected_fields:?}"));
+                    failures.push(format!(
+                        "{file}: schema\n    quiver:  {fields:?}\n    pyarrow: {expected_fields:?}"
+                    ));
                 }
             }
             Err(e) => failures.push(format!("{file}: {e}")),
@@ -209,7 +249,12 @@ async fn parquet_testing_files_match_pyarrow() {
     }
     eprintln!("checked {checked} parquet-testing files against pyarrow");
     assert!(checked >= 30, "only {checked} files checked");
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 fn read_gz(path: &Path) -> String {
@@ -228,7 +273,11 @@ fn arrow_ipc_integration_files_match_their_json() {
     let root = testdata.join("arrow-testing/data/arrow-ipc-stream/integration");
     let mut checked = 0;
     let mut failures = Vec::new();
-    let mut versions: Vec<_> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let mut versions: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
     versions.sort();
     for version in versions {
         let big_endian = version.to_string_lossy().contains("bigendian");
@@ -239,8 +288,12 @@ fn arrow_ipc_integration_files_match_their_json() {
             .collect();
         jsons.sort();
         for json_path in jsons {
-            let stem = json_path.to_string_lossy().trim_end_matches(".json.gz").to_string();
-            let json: arrow_integration_test::ArrowJson = serde_json::from_str(&read_gz(&json_path)).unwrap();
+            let stem = json_path
+                .to_string_lossy()
+                .trim_end_matches(".json.gz")
+                .to_string();
+            let json: arrow_integration_test::ArrowJson =
+                serde_json::from_str(&read_gz(&json_path)).unwrap();
             let expected = match json.get_record_batches() {
                 Ok(b) => b,
                 Err(e) => {
@@ -261,11 +314,21 @@ fn arrow_ipc_integration_files_match_their_json() {
                     // arrow-rs does not read big-endian IPC; a clear error naming the file is
                     // the accepted answer there.
                     Err(e) if big_endian => {
-                        assert!(e.to_string().contains(&ipc_path), "error does not name the file: {e}");
+                        assert!(
+                            e.to_string().contains(&ipc_path),
+                            "error does not name the file: {e}"
+                        );
                     }
                     Ok((schema, batches)) => {
                         let got = concat_batches(&schema, &batches).unwrap();
-                        let want = concat_batches(&expected.first().map(|b| b.schema()).unwrap_or(schema.clone()), &expected).unwrap();
+                        let want = concat_batches(
+                            &expected
+                                .first()
+                                .map(|b| b.schema())
+                                .unwrap_or(schema.clone()),
+                            &expected,
+                        )
+                        .unwrap();
                         if got.num_rows() != want.num_rows() || got.columns() != want.columns() {
                             failures.push(format!("{ipc_path}: contents differ from the JSON"));
                         }
@@ -277,5 +340,10 @@ fn arrow_ipc_integration_files_match_their_json() {
     }
     eprintln!("checked {checked} Arrow IPC integration files");
     assert!(checked >= 50, "only {checked} IPC files checked");
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -70,7 +70,10 @@ fn slt_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// Runs each record on its own and reports which passed.
-async fn run_records<D, M>(mut runner: sqllogictest::Runner<D, M>, records: &[Record<DFColumnType>]) -> Vec<bool>
+async fn run_records<D, M>(
+    mut runner: sqllogictest::Runner<D, M>,
+    records: &[Record<DFColumnType>],
+) -> Vec<bool>
 where
     D: sqllogictest::AsyncDB<ColumnType = DFColumnType>,
     M: sqllogictest::MakeConnection<Conn = D>,
@@ -123,7 +126,9 @@ async fn datafusion_slt_files_pass_as_on_stock_datafusion() {
             eprintln!("unparsable: {}", relative.display());
             continue;
         };
-        let scratch = slt_root.join("test_files/scratch").join(relative.with_extension(""));
+        let scratch = slt_root
+            .join("test_files/scratch")
+            .join(relative.with_extension(""));
         let _ = std::fs::create_dir_all(&scratch);
 
         let Some(stock_ctx) = TestContext::try_new_for_test_file(&relative).await else {
@@ -148,7 +153,12 @@ async fn datafusion_slt_files_pass_as_on_stock_datafusion() {
             .unwrap();
         let quiver_runner = sqllogictest::Runner::new(move || {
             let session = session.clone();
-            async move { Ok(QuiverDb { session }) }
+            async move {
+                Ok(QuiverDb {
+                    session,
+                    datafusion_errors: true,
+                })
+            }
         });
         let quiver = run_records(quiver_runner, &records).await;
 
@@ -169,7 +179,9 @@ async fn datafusion_slt_files_pass_as_on_stock_datafusion() {
                     Record::Statement { loc, .. } | Record::Query { loc, .. } => loc.line(),
                     _ => 0,
                 };
-                !INTENDED_DIFFERENCES.iter().any(|(f, l, _)| *f == name && *l == line)
+                !INTENDED_DIFFERENCES
+                    .iter()
+                    .any(|(f, l, _)| *f == name && *l == line)
             })
             .map(|(i, _)| i)
             .collect();
@@ -182,7 +194,12 @@ async fn datafusion_slt_files_pass_as_on_stock_datafusion() {
                     other => format!("{other:?}").chars().take(80).collect(),
                 })
                 .collect();
-            regressions.push(format!("{}: {} records ({})", relative.display(), lost.len(), lines.join(", ")));
+            regressions.push(format!(
+                "{}: {} records ({})",
+                relative.display(),
+                lost.len(),
+                lines.join(", ")
+            ));
         }
     }
     eprintln!(
@@ -194,5 +211,9 @@ async fn datafusion_slt_files_pass_as_on_stock_datafusion() {
         stock_total * 10 >= records_total * 9,
         "stock DataFusion passed only {stock_total} of {records_total} records: the harness differs from DataFusion's"
     );
-    assert!(regressions.is_empty(), "records that pass on stock DataFusion but not through Quiver:\n{}", regressions.join("\n"));
+    assert!(
+        regressions.is_empty(),
+        "records that pass on stock DataFusion but not through Quiver:\n{}",
+        regressions.join("\n")
+    );
 }

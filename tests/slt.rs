@@ -29,7 +29,12 @@ async fn project_slt_files() {
         let session = common::session(4);
         let mut runner = sqllogictest::Runner::new(move || {
             let session = session.clone();
-            async move { Ok(QuiverDb { session }) }
+            async move {
+                Ok(QuiverDb {
+                    session,
+                    datafusion_errors: false,
+                })
+            }
         });
         configure(&mut runner);
         if let Some(dir) = &testdata {

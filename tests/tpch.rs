@@ -54,7 +54,8 @@ async fn run_csv(session: &Session, sql: &str) -> Result<String, String> {
             continue;
         }
         let mut out = Vec::new();
-        let mut w = writer(Format::Csv, schema, &mut out, &OutputOptions::default()).map_err(|e| e.to_string())?;
+        let mut w = writer(Format::Csv, schema, &mut out, &OutputOptions::default())
+            .map_err(|e| e.to_string())?;
         for b in &batches {
             w.write_batch(b).map_err(|e| e.to_string())?;
         }
@@ -91,10 +92,18 @@ fn compare(got: &str, want: &str) -> Result<(), String> {
     }
     let want: Vec<Vec<String>> = want.lines().map(csv_fields).collect();
     if got.first() != want.first() {
-        return Err(format!("columns {:?}, expected {:?}", got.first(), want.first()));
+        return Err(format!(
+            "columns {:?}, expected {:?}",
+            got.first(),
+            want.first()
+        ));
     }
     if got.len() != want.len() {
-        return Err(format!("{} rows, expected {}", got.len() - 1, want.len() - 1));
+        return Err(format!(
+            "{} rows, expected {}",
+            got.len() - 1,
+            want.len() - 1
+        ));
     }
     for (i, (g, w)) in got.iter().zip(&want).enumerate().skip(1) {
         if g.len() != w.len() || !g.iter().zip(w).all(|(a, b)| cells_match(a, b)) {
@@ -111,7 +120,12 @@ async fn tpch_sf001_matches_duckdb() {
     };
     let session = common::session(2);
     let parquet = tempfile::tempdir().unwrap();
-    common::tpch::load(&session, &testdata.join("tpch/tpchgen-rs/tpchgen/data/sf-0.01"), parquet.path()).await;
+    common::tpch::load(
+        &session,
+        &testdata.join("tpch/tpchgen-rs/tpchgen/data/sf-0.01"),
+        parquet.path(),
+    )
+    .await;
     let queries = testdata.join("tpch/datafusion/benchmarks/queries");
     let answers = testdata.join("oracles/tpch-duckdb-2.0.0-answers-sf0.01");
     let mut failures = Vec::new();
@@ -127,5 +141,9 @@ async fn tpch_sf001_matches_duckdb() {
             Err(e) => failures.push(format!("q{q}: {e}")),
         }
     }
-    assert!(failures.is_empty(), "TPC-H answers differ from DuckDB's:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "TPC-H answers differ from DuckDB's:\n{}",
+        failures.join("\n")
+    );
 }

@@ -154,7 +154,10 @@ impl Error {
             },
             DataFusionError::Diagnostic(_, inner) => Error::from_datafusion(*inner),
             DataFusionError::SQL(parser, backtrace) => Error::Syntax {
-                message: parser.to_string().trim_start_matches("sql parser error: ").to_string(),
+                message: parser
+                    .to_string()
+                    .trim_start_matches("sql parser error: ")
+                    .to_string(),
                 original: Some(Box::new(DataFusionError::SQL(parser, backtrace))),
             },
             DataFusionError::ObjectStore(os) => match *os {

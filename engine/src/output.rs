@@ -30,7 +30,9 @@ use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::ipc::writer::StreamWriter;
-use datafusion::arrow::json::writer::{JsonArray, LineDelimited, Writer as JsonWriter, WriterBuilder as JsonWriterBuilder};
+use datafusion::arrow::json::writer::{
+    JsonArray, LineDelimited, Writer as JsonWriter, WriterBuilder as JsonWriterBuilder,
+};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
@@ -108,7 +110,10 @@ impl FromStr for Format {
             .map(|(_, f)| *f)
             .ok_or_else(|| {
                 let names: Vec<&str> = Self::ALL.iter().map(|(n, _)| *n).collect();
-                Error::invalid("format", format!("unknown format '{s}'; choose one of {}", names.join(", ")))
+                Error::invalid(
+                    "format",
+                    format!("unknown format '{s}'; choose one of {}", names.join(", ")),
+                )
             })
     }
 }
@@ -167,11 +172,19 @@ pub fn writer<'a, W: Write + Send + 'a>(
             total_rows: 0,
         }),
         Format::Csv => {
+            if let Some(f) = schema.fields().iter().find(|f| f.data_type().is_nested()) {
+                return Err(Error::Output(format!(
+                    "the csv format cannot hold column '{}' of type {}; use json, ndjson, arrow or parquet",
+                    f.name(),
+                    f.data_type()
+                )));
+            }
             let mut w = datafusion::arrow::csv::WriterBuilder::new()
                 .with_header(true)
                 .build(out);
             // An empty result still gets its header line.
-            w.write(&RecordBatch::new_empty(Arc::clone(&schema))).map_err(output_err)?;
+            w.write(&RecordBatch::new_empty(Arc::clone(&schema)))
+                .map_err(output_err)?;
             Box::new(Csv(w))
         }
         Format::Json => Box::new(Json(
@@ -299,7 +312,11 @@ impl<W: Write + Send> ResultWriter for Shown<W> {
         if self.options.row_count && !self.markdown {
             let noun = if self.total_rows == 1 { "row" } else { "rows" };
             if self.kept_rows < self.total_rows {
-                writeln!(self.out, "{} {noun} ({} shown)", self.total_rows, self.kept_rows)
+                writeln!(
+                    self.out,
+                    "{} {noun} ({} shown)",
+                    self.total_rows, self.kept_rows
+                )
             } else {
                 writeln!(self.out, "{} {noun}", self.total_rows)
             }
@@ -320,7 +337,12 @@ fn render_rows(batches: &[RecordBatch]) -> Result<Vec<Vec<String>>> {
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(output_err)?;
         for row in 0..batch.num_rows() {
-            rows.push(formatters.iter().map(|f| f.value(row).to_string()).collect());
+            rows.push(
+                formatters
+                    .iter()
+                    .map(|f| f.value(row).to_string())
+                    .collect(),
+            );
         }
     }
     Ok(rows)
@@ -371,7 +393,11 @@ fn markdown(schema: &SchemaRef, rows: &[Vec<String>]) -> String {
     }
     out.push_str("\n|");
     for f in schema.fields() {
-        out.push_str(if is_numeric(f.data_type()) { " ---: |" } else { " --- |" });
+        out.push_str(if is_numeric(f.data_type()) {
+            " ---: |"
+        } else {
+            " --- |"
+        });
     }
     for row in rows {
         out.push_str("\n|");
@@ -416,28 +442,51 @@ mod tests {
     #[test]
     fn text_formats() {
         let d = OutputOptions::default();
-        assert_eq!(String::from_utf8(render(Format::Csv, &d)).unwrap(), "id,name\n1,a|b\n2,\n3,c\n");
+        assert_eq!(
+            String::from_utf8(render(Format::Csv, &d)).unwrap(),
+            "id,name\n1,a|b\n2,\n3,c\n"
+        );
         assert_eq!(
             String::from_utf8(render(Format::Json, &d)).unwrap(),
             "[{\"id\":1,\"name\":\"a|b\"},{\"id\":2,\"name\":null},{\"id\":3,\"name\":\"c\"}]\n"
         );
-        assert_eq!(String::from_utf8(render(Format::Ndjson, &d)).unwrap().lines().count(), 3);
+        assert_eq!(
+            String::from_utf8(render(Format::Ndjson, &d))
+                .unwrap()
+                .lines()
+                .count(),
+            3
+        );
         let md = String::from_utf8(render(Format::Markdown, &d)).unwrap();
-        assert!(md.starts_with("| id | name |\n| ---: | --- |\n| 1 | a\\|b |"), "{md}");
-        let limited = OutputOptions { max_rows: Some(2), row_count: true };
+        assert!(
+            md.starts_with("| id | name |\n| ---: | --- |\n| 1 | a\\|b |"),
+            "{md}"
+        );
+        let limited = OutputOptions {
+            max_rows: Some(2),
+            row_count: true,
+        };
         let t = String::from_utf8(render(Format::Table, &limited)).unwrap();
-        assert!(t.contains("NULL") && t.ends_with("3 rows (2 shown)\n"), "{t}");
+        assert!(
+            t.contains("NULL") && t.ends_with("3 rows (2 shown)\n"),
+            "{t}"
+        );
     }
 
     #[test]
     fn binary_formats_read_back() {
         let (_, batch) = sample();
         let arrow = render(Format::Arrow, &OutputOptions::default());
-        let reader = datafusion::arrow::ipc::reader::StreamReader::try_new(&arrow[..], None).unwrap();
+        let reader =
+            datafusion::arrow::ipc::reader::StreamReader::try_new(&arrow[..], None).unwrap();
         let back: Vec<_> = reader.map(|b| b.unwrap()).collect();
         assert_eq!(back, vec![batch.clone()]);
         let pq = render(Format::Parquet, &OutputOptions::default());
-        let reader = datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(bytes::Bytes::from(pq), 1024).unwrap();
+        let reader = datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(
+            bytes::Bytes::from(pq),
+            1024,
+        )
+        .unwrap();
         let back: Vec<_> = reader.map(|b| b.unwrap()).collect();
         assert_eq!(back, vec![batch]);
     }
@@ -446,16 +495,33 @@ mod tests {
     fn empty_results_keep_their_shape() {
         let (schema, _) = sample();
         let mut out = Vec::new();
-        writer(Format::Csv, schema.clone(), &mut out, &OutputOptions::default()).unwrap().finish().unwrap();
+        writer(
+            Format::Csv,
+            schema.clone(),
+            &mut out,
+            &OutputOptions::default(),
+        )
+        .unwrap()
+        .finish()
+        .unwrap();
         assert_eq!(out, b"id,name\n");
         let mut out = Vec::new();
-        writer(Format::Json, schema, &mut out, &OutputOptions::default()).unwrap().finish().unwrap();
+        writer(Format::Json, schema, &mut out, &OutputOptions::default())
+            .unwrap()
+            .finish()
+            .unwrap();
         assert_eq!(out, b"[]\n");
     }
 
     #[test]
     fn format_names_parse() {
         assert_eq!("JSONL".parse::<Format>().unwrap(), Format::Ndjson);
-        assert!("xml".parse::<Format>().unwrap_err().to_string().contains("choose one of"));
+        assert!(
+            "xml"
+                .parse::<Format>()
+                .unwrap_err()
+                .to_string()
+                .contains("choose one of")
+        );
     }
 }

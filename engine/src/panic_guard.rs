@@ -58,7 +58,9 @@ impl PanicGuardStream {
 fn is_read_error(e: &DataFusionError) -> bool {
     use datafusion::arrow::error::ArrowError;
     match e {
-        DataFusionError::ParquetError(_) | DataFusionError::IoError(_) | DataFusionError::ObjectStore(_) => true,
+        DataFusionError::ParquetError(_)
+        | DataFusionError::IoError(_)
+        | DataFusionError::ObjectStore(_) => true,
         DataFusionError::ArrowError(a, _) => matches!(
             a.as_ref(),
             ArrowError::IpcError(_)
@@ -71,11 +73,17 @@ fn is_read_error(e: &DataFusionError) -> bool {
                 | ArrowError::CsvError(_)
                 | ArrowError::SchemaError(_)
         ),
-        DataFusionError::Context(_, inner) | DataFusionError::Diagnostic(_, inner) => is_read_error(inner),
+        DataFusionError::Context(_, inner) | DataFusionError::Diagnostic(_, inner) => {
+            is_read_error(inner)
+        }
         DataFusionError::Shared(inner) => is_read_error(inner),
         DataFusionError::External(inner) => {
-            inner.downcast_ref::<datafusion::parquet::errors::ParquetError>().is_some()
-                || inner.downcast_ref::<datafusion::arrow::error::ArrowError>().is_some()
+            inner
+                .downcast_ref::<datafusion::parquet::errors::ParquetError>()
+                .is_some()
+                || inner
+                    .downcast_ref::<datafusion::arrow::error::ArrowError>()
+                    .is_some()
                 || inner.downcast_ref::<std::io::Error>().is_some()
                 || matches!(inner.downcast_ref::<Error>(), Some(Error::Panic { .. }))
         }

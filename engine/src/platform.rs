@@ -38,13 +38,19 @@ pub(crate) fn disk_manager(_config: &HostConfig) -> DiskManagerBuilder {
 /// DataFusion resolves relative paths against the working directory; a host without a
 /// filesystem gives a base URL instead.
 pub(crate) fn absolute_location(config: &HostConfig, location: &str) -> String {
-    let has_scheme = location
-        .split_once("://")
-        .is_some_and(|(scheme, _)| !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.'));
+    let has_scheme = location.split_once("://").is_some_and(|(scheme, _)| {
+        !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.')
+    });
     match &config.base_dir {
         Some(base) if !has_scheme => {
             let base = base.trim_end_matches('/');
-            format!("{base}/{}", location.trim_start_matches("./").trim_start_matches('/'))
+            format!(
+                "{base}/{}",
+                location.trim_start_matches("./").trim_start_matches('/')
+            )
         }
         _ => location.to_string(),
     }

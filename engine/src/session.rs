@@ -5,16 +5,16 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::{DynamicFileCatalog, TableProvider, UrlTableFactory};
-use datafusion::error::DataFusionError;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::source::DataSourceExec;
+use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
-use datafusion::physical_plan::{ExecutionPlan, execute_stream};
 use datafusion::execution::context::{SessionConfig, SessionContext, SessionState};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::{ExecutionPlan, execute_stream};
 use datafusion::sql::parser::{DFParserBuilder, Statement};
 use datafusion::sql::sqlparser::dialect::dialect_from_str;
 use futures::TryStreamExt;
@@ -31,9 +31,15 @@ fn scanned_files(plan: &Arc<dyn ExecutionPlan>) -> Vec<String> {
         if let Some(source) = node.downcast_ref::<DataSourceExec>()
             && let Some(config) = source.data_source().downcast_ref::<FileScanConfig>()
         {
-            let base = config.object_store_url.as_str().trim_end_matches('/').to_string();
+            let base = config
+                .object_store_url
+                .as_str()
+                .trim_end_matches('/')
+                .to_string();
             for group in &config.file_groups {
-                files.extend(group.iter().map(|f| crate::sources::display_location(&base, f.object_meta.location.as_ref())));
+                files.extend(group.iter().map(|f| {
+                    crate::sources::display_location(&base, f.object_meta.location.as_ref())
+                }));
             }
         }
         Ok(TreeNodeRecursion::Continue)
@@ -137,7 +143,25 @@ impl Session {
             .with_recursion_limit(options.sql_parser.recursion_limit.get())
             .build()
             .and_then(|mut p| p.parse_statements())
-            .map_err(|e| Error::from_datafusion(e))?;
+            .map_err(|e| match Error::from_datafusion(e) {
+                // sqlparser gives no position for an unexpected end of input; say where it is.
+                Error::Syntax { message, original } if !message.contains("Line:") => {
+                    let line = sql.trim_end().lines().count().max(1);
+                    let column = sql
+                        .trim_end()
+                        .lines()
+                        .last()
+                        .map_or(0, |l| l.chars().count())
+                        + 1;
+                    Error::Syntax {
+                        message: format!(
+                            "{message} at Line: {line}, Column: {column} (the end of the input)"
+                        ),
+                        original,
+                    }
+                }
+                other => other,
+            })?;
         Ok(statements.into_iter().collect())
     }
 
@@ -178,10 +202,14 @@ impl Session {
                 .await
                 .map_err(|e| self.explain_error(e))?;
             let task_ctx = Arc::new(df.task_ctx());
-            let physical = df.create_physical_plan().await.map_err(Error::from_datafusion)?;
+            let physical = df
+                .create_physical_plan()
+                .await
+                .map_err(Error::from_datafusion)?;
             let files = scanned_files(&physical);
             let stream = execute_stream(physical, task_ctx).map_err(Error::from_datafusion)?;
-            Ok(Box::pin(PanicGuardStream::new(stream).naming_files(files)) as SendableRecordBatchStream)
+            Ok(Box::pin(PanicGuardStream::new(stream).naming_files(files))
+                as SendableRecordBatchStream)
         })
         .await
     }
@@ -222,8 +250,16 @@ impl Session {
     ///
     /// # Errors
     /// When nothing is there or the files cannot be read.
-    pub async fn open(&self, location: &str, options: &ReadOptions) -> Result<Arc<dyn TableProvider>> {
-        guard("opening a table", self.paths.open(&[location.to_string()], options)).await
+    pub async fn open(
+        &self,
+        location: &str,
+        options: &ReadOptions,
+    ) -> Result<Arc<dyn TableProvider>> {
+        guard(
+            "opening a table",
+            self.paths.open(&[location.to_string()], options),
+        )
+        .await
     }
 
     /// Registers a table provider under `name`, replacing any table of that name.
@@ -231,7 +267,10 @@ impl Session {
     /// # Errors
     /// When the name is not a valid table name.
     pub fn register_table(&self, name: &str, table: Arc<dyn TableProvider>) -> Result<()> {
-        let _ = self.ctx.deregister_table(name).map_err(Error::from_datafusion)?;
+        let _ = self
+            .ctx
+            .deregister_table(name)
+            .map_err(Error::from_datafusion)?;
         self.ctx
             .register_table(name, table)
             .map_err(Error::from_datafusion)?;
@@ -285,7 +324,11 @@ impl Session {
                 && let Some((qualified, tail)) = rest.split_once('\'')
                 && tail.trim_start().starts_with("not found")
             {
-                let name = qualified.rsplit('.').next().unwrap_or(qualified).to_string();
+                let name = qualified
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or(qualified)
+                    .to_string();
                 let known = self.table_names();
                 let Error::DataFusion(original) = err else {
                     return err;

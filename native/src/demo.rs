@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use quiver_engine::Session;
-use quiver_engine::arrow::array::{ArrayRef, Date32Array, Float64Array, Int32Array, Int64Array, StringArray, TimestampMicrosecondArray};
+use quiver_engine::arrow::array::{
+    ArrayRef, Date32Array, Float64Array, Int32Array, Int64Array, StringArray,
+    TimestampMicrosecondArray,
+};
 use quiver_engine::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use quiver_engine::arrow::ipc::writer::FileWriter;
 use quiver_engine::arrow::record_batch::RecordBatch;
@@ -17,9 +20,18 @@ use quiver_engine::output::{Format, OutputOptions, writer};
 use quiver_engine::parquet::arrow::ArrowWriter;
 
 const ZONES: &[(&str, &str)] = &[
-    ("Harbor", "Dockside"), ("Old Town", "Center"), ("University", "North"), ("Airport", "East"),
-    ("Riverside", "Dockside"), ("Market", "Center"), ("Hillcrest", "North"), ("Station", "Center"),
-    ("Lakeshore", "East"), ("Industrial", "Dockside"), ("Museum Mile", "Center"), ("Stadium", "North"),
+    ("Harbor", "Dockside"),
+    ("Old Town", "Center"),
+    ("University", "North"),
+    ("Airport", "East"),
+    ("Riverside", "Dockside"),
+    ("Market", "Center"),
+    ("Hillcrest", "North"),
+    ("Station", "Center"),
+    ("Lakeshore", "East"),
+    ("Industrial", "Dockside"),
+    ("Museum Mile", "Center"),
+    ("Stadium", "North"),
 ];
 
 /// A small deterministic generator, so every demo shows the same numbers.
@@ -47,15 +59,32 @@ fn write_sample(dir: &Path) -> Result<(), String> {
 
     // Weather: 90 days, Arrow IPC.
     let days: Vec<i32> = (0..90).map(|d| FIRST_DAY + d).collect();
-    let rain: Vec<f64> = days.iter().map(|_| if rng.unit() < 0.3 { (rng.unit() * 20.0 * 10.0).round() / 10.0 } else { 0.0 }).collect();
-    let temp: Vec<f64> = days.iter().enumerate().map(|(i, _)| ((2.0 + i as f64 * 0.12 + rng.unit() * 6.0) * 10.0).round() / 10.0).collect();
+    let rain: Vec<f64> = days
+        .iter()
+        .map(|_| {
+            if rng.unit() < 0.3 {
+                (rng.unit() * 20.0 * 10.0).round() / 10.0
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let temp: Vec<f64> = days
+        .iter()
+        .enumerate()
+        .map(|(i, _)| ((2.0 + i as f64 * 0.12 + rng.unit() * 6.0) * 10.0).round() / 10.0)
+        .collect();
     let weather = RecordBatch::try_new(
         Arc::new(Schema::new(vec![
             Field::new("day", DataType::Date32, false),
             Field::new("temp_c", DataType::Float64, false),
             Field::new("rain_mm", DataType::Float64, false),
         ])),
-        vec![Arc::new(Date32Array::from(days.clone())), Arc::new(Float64Array::from(temp)), Arc::new(Float64Array::from(rain.clone()))],
+        vec![
+            Arc::new(Date32Array::from(days.clone())),
+            Arc::new(Float64Array::from(temp)),
+            Arc::new(Float64Array::from(rain.clone())),
+        ],
     )
     .map_err(|e| err(&e))?;
     let file = std::fs::File::create(dir.join("weather.arrow")).map_err(|e| err(&e))?;
@@ -73,15 +102,24 @@ fn write_sample(dir: &Path) -> Result<(), String> {
     // Trips: Parquet, one folder per month.
     let schema = Arc::new(Schema::new(vec![
         Field::new("trip_id", DataType::Int64, false),
-        Field::new("pickup_at", DataType::Timestamp(TimeUnit::Microsecond, None), false),
+        Field::new(
+            "pickup_at",
+            DataType::Timestamp(TimeUnit::Microsecond, None),
+            false,
+        ),
         Field::new("zone_id", DataType::Int32, false),
         Field::new("distance_km", DataType::Float64, false),
         Field::new("fare", DataType::Float64, false),
         Field::new("payment", DataType::Utf8, false),
     ]));
     let mut trip_id = 0i64;
-    for (month, (first, last)) in [("2026-01", (0, 31)), ("2026-02", (31, 59)), ("2026-03", (59, 90))] {
-        let (mut ids, mut at, mut zone, mut dist, mut fare, mut pay) = (vec![], vec![], vec![], vec![], vec![], vec![]);
+    for (month, (first, last)) in [
+        ("2026-01", (0, 31)),
+        ("2026-02", (31, 59)),
+        ("2026-03", (59, 90)),
+    ] {
+        let (mut ids, mut at, mut zone, mut dist, mut fare, mut pay) =
+            (vec![], vec![], vec![], vec![], vec![], vec![]);
         for day in first..last {
             let rainy = rain[day as usize] > 0.0;
             let n = if rainy { 700 } else { 500 } + (rng.next() % 100) as usize;
@@ -91,7 +129,10 @@ fn write_sample(dir: &Path) -> Result<(), String> {
                 let km = ((0.5 + rng.unit().powi(2) * 25.0) * 10.0).round() / 10.0;
                 let surge = if rainy { 1.25 } else { 1.0 };
                 ids.push(trip_id);
-                at.push((i64::from(FIRST_DAY) + i64::from(day)) * DAY_MICROS + (rng.next() % DAY_MICROS as u64) as i64);
+                at.push(
+                    (i64::from(FIRST_DAY) + i64::from(day)) * DAY_MICROS
+                        + (rng.next() % DAY_MICROS as u64) as i64,
+                );
                 zone.push(z);
                 dist.push(km);
                 fare.push(((3.0 + km * 1.8) * surge * 100.0).round() / 100.0);
@@ -121,23 +162,33 @@ fn tour(dir: &str) -> Vec<(&'static str, String)> {
     vec![
         (
             "Query a folder of Parquet files by path; month=... folders become a column",
-            format!("SELECT month, count(*) AS trips, round(sum(fare), 2) AS revenue\nFROM '{dir}/trips/'\nGROUP BY month ORDER BY month"),
+            format!(
+                "SELECT month, count(*) AS trips, round(sum(fare), 2) AS revenue\nFROM '{dir}/trips/'\nGROUP BY month ORDER BY month"
+            ),
         ),
         (
             "Join Parquet with a CSV lookup table",
-            format!("SELECT z.borough, count(*) AS trips, round(avg(t.distance_km), 2) AS avg_km\nFROM '{dir}/trips/' t JOIN '{dir}/zones.csv' z USING (zone_id)\nGROUP BY z.borough ORDER BY trips DESC"),
+            format!(
+                "SELECT z.borough, count(*) AS trips, round(avg(t.distance_km), 2) AS avg_km\nFROM '{dir}/trips/' t JOIN '{dir}/zones.csv' z USING (zone_id)\nGROUP BY z.borough ORDER BY trips DESC"
+            ),
         ),
         (
             "Join with Arrow IPC weather data: do rainy days cost more?",
-            format!("SELECT w.rain_mm > 0 AS rainy, count(*) AS trips, round(avg(t.fare / t.distance_km), 2) AS fare_per_km\nFROM read_parquet('{dir}/trips/') t\nJOIN read_ipc('{dir}/weather.arrow') w ON CAST(t.pickup_at AS DATE) = w.day\nGROUP BY rainy ORDER BY rainy"),
+            format!(
+                "SELECT w.rain_mm > 0 AS rainy, count(*) AS trips, round(avg(t.fare / t.distance_km), 2) AS fare_per_km\nFROM read_parquet('{dir}/trips/') t\nJOIN read_ipc('{dir}/weather.arrow') w ON CAST(t.pickup_at AS DATE) = w.day\nGROUP BY rainy ORDER BY rainy"
+            ),
         ),
         (
             "Window functions: the busiest zone in each borough",
-            format!("SELECT borough, zone, trips FROM (\n  SELECT z.borough, z.zone, count(*) AS trips,\n         rank() OVER (PARTITION BY z.borough ORDER BY count(*) DESC) AS r\n  FROM '{dir}/trips/' t JOIN read_csv('{dir}/zones.csv', header => true) z ON t.zone_id = z.zone_id\n  GROUP BY z.borough, z.zone)\nWHERE r = 1 ORDER BY borough"),
+            format!(
+                "SELECT borough, zone, trips FROM (\n  SELECT z.borough, z.zone, count(*) AS trips,\n         rank() OVER (PARTITION BY z.borough ORDER BY count(*) DESC) AS r\n  FROM '{dir}/trips/' t JOIN read_csv('{dir}/zones.csv', header => true) z ON t.zone_id = z.zone_id\n  GROUP BY z.borough, z.zone)\nWHERE r = 1 ORDER BY borough"
+            ),
         ),
         (
             "Time buckets: trips per week in March, with the hour of peak demand",
-            format!("SELECT date_trunc('week', pickup_at) AS week, count(*) AS trips,\n       approx_median(extract(hour FROM pickup_at)) AS median_hour\nFROM '{dir}/trips/' WHERE month = '2026-03'\nGROUP BY week ORDER BY week"),
+            format!(
+                "SELECT date_trunc('week', pickup_at) AS week, count(*) AS trips,\n       approx_median(extract(hour FROM pickup_at)) AS median_hour\nFROM '{dir}/trips/' WHERE month = '2026-03'\nGROUP BY week ORDER BY week"
+            ),
         ),
     ]
 }
@@ -147,11 +198,15 @@ pub async fn run(session: &Session, keep_in: Option<&Path>) -> Result<(), String
     let temp;
     let dir: PathBuf = match keep_in {
         Some(d) => {
-            std::fs::create_dir_all(d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
+            std::fs::create_dir_all(d)
+                .map_err(|e| format!("cannot create {}: {e}", d.display()))?;
             d.canonicalize().map_err(|e| e.to_string())?
         }
         None => {
-            temp = tempfile::Builder::new().prefix("quiver-demo-").tempdir().map_err(|e| e.to_string())?;
+            temp = tempfile::Builder::new()
+                .prefix("quiver-demo-")
+                .tempdir()
+                .map_err(|e| e.to_string())?;
             temp.path().to_path_buf()
         }
     };
@@ -163,13 +218,17 @@ pub async fn run(session: &Session, keep_in: Option<&Path>) -> Result<(), String
     for (i, (title, sql)) in tour(&dir_str).into_iter().enumerate() {
         println!("── {}. {title}", i + 1);
         println!("{}\n", sql.replace(&dir_str, "$DEMO"));
-        let batches = session.query(&sql).await.map_err(|e| format!("demo step {} failed: {e}", i + 1))?;
+        let batches = session
+            .query(&sql)
+            .await
+            .map_err(|e| format!("demo step {} failed: {e}", i + 1))?;
         let schema = batches
             .first()
             .map(|b| b.schema())
             .ok_or_else(|| format!("demo step {} returned no rows", i + 1))?;
         let mut out = Vec::new();
-        let mut w = writer(Format::Table, schema, &mut out, &OutputOptions::default()).map_err(|e| e.to_string())?;
+        let mut w = writer(Format::Table, schema, &mut out, &OutputOptions::default())
+            .map_err(|e| e.to_string())?;
         for b in &batches {
             w.write_batch(b).map_err(|e| e.to_string())?;
         }
@@ -182,19 +241,33 @@ pub async fn run(session: &Session, keep_in: Option<&Path>) -> Result<(), String
         "COPY (SELECT zone_id, round(sum(fare), 2) AS revenue FROM '{dir_str}/trips/' GROUP BY zone_id ORDER BY zone_id) TO '{}' STORED AS PARQUET",
         out.display()
     );
-    println!("── {}. Write a result as Parquet, then read it back", tour(&dir_str).len() + 1);
+    println!(
+        "── {}. Write a result as Parquet, then read it back",
+        tour(&dir_str).len() + 1
+    );
     println!("{}\n", copy.replace(&dir_str, "$DEMO"));
     session.query(&copy).await.map_err(|e| e.to_string())?;
     let check = session
-        .query(&format!("SELECT count(*) AS zones, round(sum(revenue), 2) AS revenue FROM '{}'", out.display()))
+        .query(&format!(
+            "SELECT count(*) AS zones, round(sum(revenue), 2) AS revenue FROM '{}'",
+            out.display()
+        ))
         .await
         .map_err(|e| e.to_string())?;
     let mut text = Vec::new();
-    let mut w = writer(Format::Table, check[0].schema(), &mut text, &OutputOptions::default()).map_err(|e| e.to_string())?;
+    let mut w = writer(
+        Format::Table,
+        check[0].schema(),
+        &mut text,
+        &OutputOptions::default(),
+    )
+    .map_err(|e| e.to_string())?;
     w.write_batch(&check[0]).map_err(|e| e.to_string())?;
     w.finish().map_err(|e| e.to_string())?;
     println!("{}", String::from_utf8_lossy(&text));
-    println!("Try it yourself:  quiver {dir_str}/trips/ {dir_str}/zones.csv   (then: SELECT * FROM trips LIMIT 5;)");
+    println!(
+        "Try it yourself:  quiver {dir_str}/trips/ {dir_str}/zones.csv   (then: SELECT * FROM trips LIMIT 5;)"
+    );
     if keep_in.is_none() {
         println!("(the sample files are removed when the demo ends; pass --dir DIR to keep them)");
     }
@@ -211,10 +284,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         run(&session, Some(dir.path())).await.unwrap();
         let batches = session
-            .query(&format!("SELECT count(DISTINCT month) AS m FROM '{}/trips/'", dir.path().canonicalize().unwrap().display()))
+            .query(&format!(
+                "SELECT count(DISTINCT month) AS m FROM '{}/trips/'",
+                dir.path().canonicalize().unwrap().display()
+            ))
             .await
             .unwrap();
-        let m = batches[0].column(0).as_any().downcast_ref::<Int64Array>().unwrap().value(0);
+        let m = batches[0]
+            .column(0)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .unwrap()
+            .value(0);
         assert_eq!(m, 3);
     }
 }

@@ -60,7 +60,8 @@ fn s3_store(url: &Url) -> quiver_engine::Result<Arc<dyn ObjectStore>> {
     if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
         builder = builder.with_skip_signature(true);
     }
-    if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none() {
+    if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none()
+    {
         builder = builder.with_region("us-east-1");
     }
     let store = builder.build().map_err(|e| Error::Storage {
@@ -72,7 +73,11 @@ fn s3_store(url: &Url) -> quiver_engine::Result<Arc<dyn ObjectStore>> {
 
 /// An HTTP(S) store for the host in `url`; reads use range requests.
 fn http_store(url: &Url) -> quiver_engine::Result<Arc<dyn ObjectStore>> {
-    let base = format!("{}://{}", url.scheme(), &url[url::Position::BeforeHost..url::Position::AfterPort]);
+    let base = format!(
+        "{}://{}",
+        url.scheme(),
+        &url[url::Position::BeforeHost..url::Position::AfterPort]
+    );
     let store = HttpBuilder::new()
         .with_url(base)
         .with_client_options(object_store::ClientOptions::new().with_allow_http(true))

@@ -24,8 +24,8 @@ use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::{
     CopyOptions, GetOptions, GetRange, GetResult, GetResultPayload, ListResult, MultipartUpload,
-    ObjectMeta, ObjectStore, ObjectStoreExt, PutMultipartOptions, PutOptions, PutPayload, PutResult, RenameOptions,
-    Result,
+    ObjectMeta, ObjectStore, ObjectStoreExt, PutMultipartOptions, PutOptions, PutPayload,
+    PutResult, RenameOptions, Result,
 };
 
 /// A local-filesystem store whose reads are memory-mapped.
@@ -103,11 +103,20 @@ fn slice(bytes: &Bytes, range: Range<u64>) -> Result<Bytes> {
 
 #[async_trait]
 impl ObjectStore for MmapStore {
-    async fn put_opts(&self, location: &Path, payload: PutPayload, opts: PutOptions) -> Result<PutResult> {
+    async fn put_opts(
+        &self,
+        location: &Path,
+        payload: PutPayload,
+        opts: PutOptions,
+    ) -> Result<PutResult> {
         self.inner.put_opts(location, payload, opts).await
     }
 
-    async fn put_multipart_opts(&self, location: &Path, opts: PutMultipartOptions) -> Result<Box<dyn MultipartUpload>> {
+    async fn put_multipart_opts(
+        &self,
+        location: &Path,
+        opts: PutMultipartOptions,
+    ) -> Result<Box<dyn MultipartUpload>> {
         self.inner.put_multipart_opts(location, opts).await
     }
 
@@ -159,7 +168,11 @@ impl ObjectStore for MmapStore {
         self.inner.list(prefix)
     }
 
-    fn list_with_offset(&self, prefix: Option<&Path>, offset: &Path) -> BoxStream<'static, Result<ObjectMeta>> {
+    fn list_with_offset(
+        &self,
+        prefix: Option<&Path>,
+        offset: &Path,
+    ) -> BoxStream<'static, Result<ObjectMeta>> {
         self.inner.list_with_offset(prefix, offset)
     }
 
@@ -202,9 +215,15 @@ mod tests {
         let mapped = store.get_range(&path, 0..10).await.unwrap();
         assert_eq!(&mapped[..], b"0123456789");
         let parts = store.get_ranges(&path, &[0..2, 8..10]).await.unwrap();
-        assert_eq!(parts, vec![Bytes::from_static(b"01"), Bytes::from_static(b"89")]);
+        assert_eq!(
+            parts,
+            vec![Bytes::from_static(b"01"), Bytes::from_static(b"89")]
+        );
         assert_eq!(store.get_range(&path, 5..20).await.unwrap().len(), 5);
         let missing = Path::from_filesystem_path(dir.path()).unwrap().join("nope");
-        assert!(matches!(store.get(&missing).await, Err(object_store::Error::NotFound { .. })));
+        assert!(matches!(
+            store.get(&missing).await,
+            Err(object_store::Error::NotFound { .. })
+        ));
     }
 }

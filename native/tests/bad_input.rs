@@ -20,7 +20,10 @@ fn testdata() -> Option<PathBuf> {
     if dir.is_dir() {
         return Some(dir.canonicalize().unwrap());
     }
-    assert!(std::env::var("CI").map_or(true, |v| v != "true"), "../shared/testdata is missing and CI=true");
+    assert!(
+        std::env::var("CI").map_or(true, |v| v != "true"),
+        "../shared/testdata is missing and CI=true"
+    );
     eprintln!("SKIPPED: ../shared/testdata is not beside the workspace");
     None
 }
@@ -34,7 +37,7 @@ struct Run {
 /// Runs quiver on `sql`, collecting its exit status and peak memory.
 fn run_measured(sql: &str) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_quiver"))
-        .args(["-c", sql, "--format", "csv"])
+        .args(["-c", sql, "--format", "ndjson"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -93,9 +96,18 @@ fn corrupt_and_fuzzed_files_give_clear_errors() {
     };
     let groups = [
         ("read_parquet", testdata.join("parquet-testing/bad_data")),
-        ("read_parquet", testdata.join("arrow-testing/data/parquet/fuzzing")),
-        ("read_ipc", testdata.join("arrow-testing/data/arrow-ipc-file")),
-        ("read_ipc", testdata.join("arrow-testing/data/arrow-ipc-stream")),
+        (
+            "read_parquet",
+            testdata.join("arrow-testing/data/parquet/fuzzing"),
+        ),
+        (
+            "read_ipc",
+            testdata.join("arrow-testing/data/arrow-ipc-file"),
+        ),
+        (
+            "read_ipc",
+            testdata.join("arrow-testing/data/arrow-ipc-stream"),
+        ),
     ];
     let mut problems = Vec::new();
     let (mut errors, mut readable) = (0, 0);
@@ -110,9 +122,15 @@ fn corrupt_and_fuzzed_files_give_clear_errors() {
                     errors += 1;
                     let lines: Vec<&str> = run.stderr.lines().collect();
                     if lines.len() != 1 || !lines[0].starts_with("error: ") {
-                        problems.push(format!("{name}: expected one error line, got {:?}", run.stderr));
+                        problems.push(format!(
+                            "{name}: expected one error line, got {:?}",
+                            run.stderr
+                        ));
                     } else if !lines[0].contains(&name) {
-                        problems.push(format!("{name}: the error does not name the file: {}", lines[0]));
+                        problems.push(format!(
+                            "{name}: the error does not name the file: {}",
+                            lines[0]
+                        ));
                     }
                 }
                 code => problems.push(format!("{name}: exit status {code}: {}", run.stderr)),
@@ -121,11 +139,19 @@ fn corrupt_and_fuzzed_files_give_clear_errors() {
                 problems.push(format!("{name}: panic output: {}", run.stderr));
             }
             if run.max_rss_kib > MAX_RSS_KIB {
-                problems.push(format!("{name}: peak memory {} MiB", run.max_rss_kib / 1024));
+                problems.push(format!(
+                    "{name}: peak memory {} MiB",
+                    run.max_rss_kib / 1024
+                ));
             }
         }
     }
     eprintln!("{errors} files gave errors, {readable} were readable");
     assert!(errors > 50, "only {errors} corrupt files gave errors");
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }

@@ -31,7 +31,7 @@ fn write_parquet(path: &Path, rows: u64) {
         .args([
             "-c",
             &format!(
-                "COPY (SELECT v AS id, v * 2 AS doubled, repeat('x', 40) AS pad FROM generate_series(1, {rows}) t(v)) TO '{}' STORED AS PARQUET OPTIONS ('format.max_row_group_size' '10000')",
+                "COPY (SELECT v AS id, v * 2 AS doubled, md5(CAST(v AS VARCHAR)) AS pad FROM generate_series(1, {rows}) t(v)) TO '{}' STORED AS PARQUET OPTIONS ('format.max_row_group_size' '10000')",
                 path.display()
             ),
         ])
@@ -89,7 +89,11 @@ fn serve(stream: TcpStream, root: &Path, sent: &AtomicU64) {
         }
         let mut parts = request.split_whitespace();
         let method = parts.next().unwrap_or("").to_string();
-        let path = parts.next().unwrap_or("/").trim_start_matches('/').to_string();
+        let path = parts
+            .next()
+            .unwrap_or("/")
+            .trim_start_matches('/')
+            .to_string();
         let data = match std::fs::read(root.join(&path)) {
             Ok(d) => d,
             Err(_) => {
@@ -105,7 +109,11 @@ fn serve(stream: TcpStream, root: &Path, sent: &AtomicU64) {
                     (len - b.parse::<u64>().unwrap().min(len), len)
                 } else {
                     let start: u64 = a.parse().unwrap();
-                    let end = if b.is_empty() { len } else { (b.parse::<u64>().unwrap() + 1).min(len) };
+                    let end = if b.is_empty() {
+                        len
+                    } else {
+                        (b.parse::<u64>().unwrap() + 1).min(len)
+                    };
                     (start, end)
                 };
                 ("206 Partial Content", start, end)
@@ -117,7 +125,10 @@ fn serve(stream: TcpStream, root: &Path, sent: &AtomicU64) {
             end - start
         );
         if status.starts_with("206") {
-            head.push_str(&format!("Content-Range: bytes {start}-{}/{len}\r\n", end - 1));
+            head.push_str(&format!(
+                "Content-Range: bytes {start}-{}/{len}\r\n",
+                end - 1
+            ));
         }
         head.push_str("\r\n");
         if out.write_all(head.as_bytes()).is_err() {
@@ -136,27 +147,44 @@ fn serve(stream: TcpStream, root: &Path, sent: &AtomicU64) {
 fn http_reads_only_the_ranges_a_query_needs() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("events.parquet");
-    write_parquet(&file, 200_000);
+    write_parquet(&file, 500_000);
     let size = std::fs::metadata(&file).unwrap().len();
     let server = RangeServer::start(dir.path().to_path_buf());
     let url = format!("http://127.0.0.1:{}/events.parquet", server.port);
 
     let o = quiver()
-        .args(["-c", &format!("SELECT doubled FROM '{url}' WHERE id = 123456"), "--format", "csv"])
+        .args([
+            "-c",
+            &format!("SELECT doubled FROM '{url}' WHERE id = 123456"),
+            "--format",
+            "csv",
+        ])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert_eq!(text(&o.stdout), "doubled\n246912\n");
     let fetched = server.sent.load(Ordering::Relaxed);
-    assert!(fetched * 4 < size, "fetched {fetched} of {size} bytes for a one-row lookup");
+    assert!(
+        fetched * 4 < size,
+        "fetched {fetched} of {size} bytes for a one-row lookup"
+    );
 
     let o = quiver()
-        .args(["-c", &format!("SELECT count(*) FROM 'http://127.0.0.1:{}/missing.parquet'", server.port)])
+        .args([
+            "-c",
+            &format!(
+                "SELECT count(*) FROM 'http://127.0.0.1:{}/missing.parquet'",
+                server.port
+            ),
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
     let err = text(&o.stderr);
-    assert!(err.starts_with("error: ") && err.lines().count() == 1, "{err}");
+    assert!(
+        err.starts_with("error: ") && err.lines().count() == 1,
+        "{err}"
+    );
 }
 
 /// moto's S3 server, stopped when dropped.
@@ -173,16 +201,30 @@ impl Drop for Moto {
 }
 
 fn start_moto() -> Option<Moto> {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let child = Command::new("python3")
-        .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+        .args([
+            "-m",
+            "moto.server",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn();
     let mut child = match child {
         Ok(c) => c,
         Err(e) => {
-            assert!(std::env::var("CI").map_or(true, |v| v != "true"), "cannot start moto: {e}");
+            assert!(
+                std::env::var("CI").map_or(true, |v| v != "true"),
+                "cannot start moto: {e}"
+            );
             return None;
         }
     };
@@ -204,7 +246,10 @@ fn start_moto() -> Option<Moto> {
 }
 
 fn python(script: &str) -> Output {
-    Command::new("python3").args(["-c", script]).output().unwrap()
+    Command::new("python3")
+        .args(["-c", script])
+        .output()
+        .unwrap()
 }
 
 #[test]
@@ -233,16 +278,27 @@ fn s3_reads_with_credentials_from_the_environment() {
     let mut c = quiver();
     with_env(&mut c);
     let o = c
-        .args(["-c", "SELECT count(*), sum(id) FROM 's3://lake/events/2026-*/part-0.parquet'", "--format", "csv"])
+        .args([
+            "-c",
+            "SELECT count(*), sum(id) AS total FROM 's3://lake/events/2026-*/part-0.parquet'",
+            "--format",
+            "csv",
+        ])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", text(&o.stderr));
-    assert_eq!(text(&o.stdout), "count(*),sum(id)\n100000,2500050000\n");
+    assert_eq!(text(&o.stdout), "count(*),total\n100000,2500050000\n");
 
     let mut c = quiver();
     with_env(&mut c);
-    let o = c.args(["-c", "SELECT count(*) FROM 's3://no-such-bucket/x.parquet'"]).output().unwrap();
+    let o = c
+        .args(["-c", "SELECT count(*) FROM 's3://no-such-bucket/x.parquet'"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1));
     let err = text(&o.stderr);
-    assert!(err.starts_with("error: ") && err.lines().count() == 1 && !err.contains("panicked"), "{err}");
+    assert!(
+        err.starts_with("error: ") && err.lines().count() == 1 && !err.contains("panicked"),
+        "{err}"
+    );
 }

@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use quiver_engine::arrow::record_batch::RecordBatch;
 use quiver_engine::Session;
+use quiver_engine::arrow::record_batch::RecordBatch;
 
 /// The workspace root.
 pub fn root() -> PathBuf {

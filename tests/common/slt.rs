@@ -11,6 +11,9 @@ use sqllogictest::DBOutput;
 /// the CLI and the wasm build take.
 pub struct QuiverDb {
     pub session: Session,
+    /// Report errors as stock DataFusion words them (for DataFusion's own test files),
+    /// rather than as Quiver shows them to people.
+    pub datafusion_errors: bool,
 }
 
 /// An error from a statement, as text.
@@ -25,13 +28,15 @@ impl std::fmt::Display for SltError {
 
 impl std::error::Error for SltError {}
 
-impl From<Error> for SltError {
-    /// DataFusion's test files expect its own error text ("DataFusion error: ..."), so an
-    /// error that came from DataFusion is shown as DataFusion's test runner shows it.
-    fn from(e: Error) -> Self {
+impl QuiverDb {
+    /// DataFusion's test files expect its own error text ("DataFusion error: ..."), so in
+    /// that mode an error that came from DataFusion is shown as DataFusion's runner shows it.
+    fn error(&self, e: Error) -> SltError {
         match e.as_datafusion() {
-            Some(df) => SltError(format!("DataFusion error: {}", df.strip_backtrace())),
-            None => SltError(e.to_string()),
+            Some(df) if self.datafusion_errors => {
+                SltError(format!("DataFusion error: {}", df.strip_backtrace()))
+            }
+            _ => SltError(e.to_string()),
         }
     }
 }
@@ -42,18 +47,27 @@ impl sqllogictest::AsyncDB for QuiverDb {
     type ColumnType = DFColumnType;
 
     async fn run(&mut self, sql: &str) -> Result<DBOutput<DFColumnType>, SltError> {
-        let statements = self.session.statements(sql)?;
+        let statements = self.session.statements(sql).map_err(|e| self.error(e))?;
         let mut output = DBOutput::StatementComplete(0);
         for statement in statements {
-            let plan = self.session.plan(statement).await?;
-            let stream = self.session.execute(plan).await?;
+            let plan = self
+                .session
+                .plan(statement)
+                .await
+                .map_err(|e| self.error(e))?;
+            let stream = self
+                .session
+                .execute(plan)
+                .await
+                .map_err(|e| self.error(e))?;
             let schema = stream.schema();
             let batches: Vec<_> = stream
                 .try_collect()
                 .await
-                .map_err(|e| SltError::from(Error::from_datafusion(e)))?;
+                .map_err(|e| self.error(Error::from_datafusion(e)))?;
             let types = convert_schema_to_types(schema.fields());
-            let rows = convert_batches(&schema, batches, false).map_err(|e| SltError(e.to_string()))?;
+            let rows =
+                convert_batches(&schema, batches, false).map_err(|e| SltError(e.to_string()))?;
             output = if rows.is_empty() && types.is_empty() {
                 DBOutput::StatementComplete(0)
             } else {
@@ -75,7 +89,10 @@ impl sqllogictest::AsyncDB for QuiverDb {
 }
 
 /// Configures a runner the way DataFusion's own sqllogictest binary does.
-pub fn configure<D: sqllogictest::AsyncDB<ColumnType = DFColumnType>, M: sqllogictest::MakeConnection<Conn = D>>(
+pub fn configure<
+    D: sqllogictest::AsyncDB<ColumnType = DFColumnType>,
+    M: sqllogictest::MakeConnection<Conn = D>,
+>(
     runner: &mut sqllogictest::Runner<D, M>,
 ) {
     runner.with_column_validator(sqllogictest::strict_column_validator);

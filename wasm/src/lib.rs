@@ -26,7 +26,8 @@ pub async fn query_ipc(session: &Session, sql: &str) -> Result<Vec<u8>, String> 
         None => std::sync::Arc::new(quiver_engine::arrow::datatypes::Schema::empty()),
     };
     let mut out = Vec::new();
-    let mut w = writer(Format::Arrow, schema, &mut out, &OutputOptions::default()).map_err(|e| e.to_string())?;
+    let mut w = writer(Format::Arrow, schema, &mut out, &OutputOptions::default())
+        .map_err(|e| e.to_string())?;
     for b in &batches {
         w.write_batch(b).map_err(|e| e.to_string())?;
     }

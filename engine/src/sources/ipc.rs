@@ -31,7 +31,11 @@ const MAX_DECOMPRESSED_TOTAL: i64 = 1 << 35;
 
 /// Reads every file in `files` and serves them as one in-memory table (one partition per
 /// file). All files must share a schema.
-pub async fn open_table(store: Arc<dyn ObjectStore>, files: &[ObjectMeta], store_url: &str) -> Result<MemTable> {
+pub async fn open_table(
+    store: Arc<dyn ObjectStore>,
+    files: &[ObjectMeta],
+    store_url: &str,
+) -> Result<MemTable> {
     let mut schema: Option<SchemaRef> = None;
     let mut partitions = Vec::with_capacity(files.len());
     for meta in files {
@@ -96,7 +100,10 @@ pub fn decode(bytes: Bytes, path: &str) -> Result<(SchemaRef, Vec<RecordBatch>)>
 fn stream_region(bytes: &[u8]) -> Result<std::ops::Range<usize>, String> {
     if !bytes.starts_with(FILE_MAGIC) {
         if bytes.len() < 8 {
-            return Err(format!("{} bytes is too short for an Arrow IPC stream", bytes.len()));
+            return Err(format!(
+                "{} bytes is too short for an Arrow IPC stream",
+                bytes.len()
+            ));
         }
         return Ok(0..bytes.len());
     }
@@ -106,14 +113,20 @@ fn stream_region(bytes: &[u8]) -> Result<std::ops::Range<usize>, String> {
         return Err("truncated Arrow IPC file: the closing magic is missing".into());
     }
     let len_at = n - FILE_MAGIC.len() - 4;
-    let footer_len = i32::from_le_bytes([bytes[len_at], bytes[len_at + 1], bytes[len_at + 2], bytes[len_at + 3]]);
-    let footer_len = usize::try_from(footer_len).map_err(|_| format!("negative footer length {footer_len}"))?;
+    let footer_len = i32::from_le_bytes([
+        bytes[len_at],
+        bytes[len_at + 1],
+        bytes[len_at + 2],
+        bytes[len_at + 3],
+    ]);
+    let footer_len =
+        usize::try_from(footer_len).map_err(|_| format!("negative footer length {footer_len}"))?;
     let footer_start = len_at
         .checked_sub(footer_len)
         .filter(|s| *s >= 8)
         .ok_or_else(|| format!("footer length {footer_len} exceeds the file's {n} bytes"))?;
     ipc::root_as_footer(&bytes[footer_start..len_at])
-        .map_err(|e| format!("invalid footer: {e}"))?;
+        .map_err(|e| format!("invalid footer: {}", first_line(&e.to_string())))?;
     // Writers pad the magic to their alignment (8 bytes in the spec, 64 in arrow-rs); the
     // padding is zeros, which no message can start with in a whole 8-byte word.
     let mut start = 8;
@@ -121,6 +134,10 @@ fn stream_region(bytes: &[u8]) -> Result<std::ops::Range<usize>, String> {
         start += 8;
     }
     Ok(start..footer_start)
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s).trim()
 }
 
 fn read_i32(bytes: &[u8], at: usize) -> Option<i32> {
@@ -136,7 +153,10 @@ fn validate_messages(bytes: &[u8], region: std::ops::Range<usize>) -> Result<usi
     let mut saw_schema = false;
     while pos < region.end {
         let (header_len, len) = if bytes.get(pos..pos + 4) == Some(&CONTINUATION[..]) {
-            (8, read_i32(bytes, pos + 4).ok_or("truncated message length")?)
+            (
+                8,
+                read_i32(bytes, pos + 4).ok_or("truncated message length")?,
+            )
         } else {
             (4, read_i32(bytes, pos).ok_or("truncated message length")?)
         };
@@ -154,8 +174,12 @@ fn validate_messages(bytes: &[u8], region: std::ops::Range<usize>) -> Result<usi
                     region.end.saturating_sub(meta_start)
                 )
             })?;
-        let message = ipc::root_as_message(&bytes[meta_start..meta_end])
-            .map_err(|e| format!("message at byte {pos} is not a valid flatbuffer: {e}"))?;
+        let message = ipc::root_as_message(&bytes[meta_start..meta_end]).map_err(|e| {
+            format!(
+                "message at byte {pos} is not a valid flatbuffer: {}",
+                first_line(&e.to_string())
+            )
+        })?;
         let body_len = usize::try_from(message.bodyLength())
             .map_err(|_| format!("negative body length at byte {pos}"))?;
         let body_end = meta_end
@@ -170,7 +194,9 @@ fn validate_messages(bytes: &[u8], region: std::ops::Range<usize>) -> Result<usi
         let body = &bytes[meta_end..body_end];
         match message.header_type() {
             MessageHeader::Schema => {
-                let schema = message.header_as_schema().ok_or("schema message without a schema")?;
+                let schema = message
+                    .header_as_schema()
+                    .ok_or("schema message without a schema")?;
                 // arrow-rs decodes some big-endian types wrongly rather than failing; refuse
                 // them all rather than return wrong values.
                 if schema.endianness() == ipc::Endianness::Big {
@@ -201,7 +227,11 @@ fn validate_messages(bytes: &[u8], region: std::ops::Range<usize>) -> Result<usi
     Ok(region.end)
 }
 
-fn check_batch(batch: ipc::RecordBatch<'_>, body: &[u8], decompressed_total: &mut i64) -> Result<(), String> {
+fn check_batch(
+    batch: ipc::RecordBatch<'_>,
+    body: &[u8],
+    decompressed_total: &mut i64,
+) -> Result<(), String> {
     if batch.length() < 0 {
         return Err(format!("negative row count {}", batch.length()));
     }
@@ -233,7 +263,9 @@ fn check_batch(batch: ipc::RecordBatch<'_>, body: &[u8], decompressed_total: &mu
                 let declared = i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
                 if declared != -1 {
                     if !(0..=MAX_DECOMPRESSED_BUFFER).contains(&declared) {
-                        return Err(format!("compressed buffer declares {declared} uncompressed bytes"));
+                        return Err(format!(
+                            "compressed buffer declares {declared} uncompressed bytes"
+                        ));
                     }
                     *decompressed_total += declared;
                     if *decompressed_total > MAX_DECOMPRESSED_TOTAL {
@@ -300,8 +332,13 @@ mod tests {
         drop(w);
         // Claim a 2 GB schema message.
         stream[4..8].copy_from_slice(&0x7fff_0000_i32.to_le_bytes());
-        let err = decode(Bytes::from(stream.clone()), "bad.arrows").unwrap_err().to_string();
-        assert!(err.contains("bad.arrows") && err.contains("metadata"), "{err}");
+        let err = decode(Bytes::from(stream.clone()), "bad.arrows")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("bad.arrows") && err.contains("metadata"),
+            "{err}"
+        );
         // Truncation anywhere is an error, never a panic.
         for cut in [9, 40, stream.len() / 2] {
             assert!(decode(Bytes::from(stream[..cut].to_vec()), "t").is_err());

@@ -46,14 +46,21 @@ pub(crate) fn table_url(config: &HostConfig, location: &str) -> Result<ListingTa
         (true, Some(at)) => {
             let split = location[..at].rfind('/').map(|i| i + 1).unwrap_or(at);
             let (prefix, pattern) = location.split_at(split);
-            let url = url::Url::parse(prefix).map_err(|e| Error::invalid("path", format!("'{location}' is not a valid URL: {e}")))?;
+            let url = url::Url::parse(prefix).map_err(|e| {
+                Error::invalid("path", format!("'{location}' is not a valid URL: {e}"))
+            })?;
             let pattern = glob::Pattern::new(pattern)
                 .map_err(|e| Error::invalid("path", format!("bad glob '{pattern}': {e}")))?;
             ListingTableUrl::try_new(url, Some(pattern))
         }
         _ => ListingTableUrl::parse(&location),
     };
-    parsed.map_err(|e| Error::invalid("path", format!("'{location}': {}", Error::from_datafusion(e))))
+    parsed.map_err(|e| {
+        Error::invalid(
+            "path",
+            format!("'{location}': {}", Error::from_datafusion(e)),
+        )
+    })
 }
 
 /// How a file is named to a person: a local path for local files, else the full URL.
@@ -93,6 +100,75 @@ pub(crate) async fn list_files(
         });
     }
     Ok(files)
+}
+
+/// Lists the files below `url`'s prefix whose path relative to it matches `pattern`.
+async fn list_deep_glob(
+    store: &dyn ObjectStore,
+    url: &ListingTableUrl,
+    pattern: &glob::Pattern,
+    original: &str,
+) -> Result<Vec<ObjectMeta>> {
+    let prefix = url.prefix().clone();
+    let listed: Vec<ObjectMeta> = store
+        .list(Some(&prefix))
+        .try_collect()
+        .await
+        .map_err(|e| Error::from_datafusion(e.into()))?;
+    let options = glob::MatchOptions {
+        require_literal_separator: true,
+        ..Default::default()
+    };
+    let mut files: Vec<ObjectMeta> = listed
+        .into_iter()
+        .filter(|meta| {
+            let Some(segments) = url.strip_prefix(&meta.location) else {
+                return false;
+            };
+            let relative = segments.collect::<Vec<_>>().join("/");
+            pattern.matches_with(&relative, options) && !is_hidden(url, &meta.location)
+        })
+        .collect();
+    files.sort_by(|a, b| a.location.cmp(&b.location));
+    if files.is_empty() {
+        return Err(Error::NotFound {
+            path: original.to_string(),
+            original: None,
+        });
+    }
+    Ok(files)
+}
+
+/// The table name a path suggests: its file stem (`data/trips.parquet` is `trips`, a folder
+/// `data/sales/` is `sales`, a glob is named after its folder), lower-cased, with characters
+/// SQL would need quoted replaced by `_`.
+pub fn table_name_for(path: &str) -> String {
+    let trimmed = path.trim_end_matches('/');
+    let last = trimmed.rsplit(['/', '\\']).next().unwrap_or(trimmed);
+    let last = if last.contains(['*', '?', '[']) {
+        let parent = trimmed.rsplit_once('/').map(|(p, _)| p).unwrap_or("data");
+        parent.rsplit('/').next().unwrap_or("data")
+    } else {
+        last
+    };
+    let stem = match last.split_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem,
+        _ => last,
+    };
+    let mut name: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert_str(0, "t_");
+    }
+    name
 }
 
 /// True for paths below `url` that no reader should treat as data: any segment starting
@@ -142,8 +218,27 @@ pub(crate) async fn open_table(
                 ),
             });
         }
-        files.extend(list_files(state, s.as_ref(), &url, location).await?);
-        urls.push(url);
+        if let Some(pattern) = url.get_glob().clone().filter(|g| g.as_str().contains('/')) {
+            // A glob across folders (`events/2026-*/part-*.parquet`): DataFusion matches
+            // globs against file names only, so list below the prefix, match whole relative
+            // paths here, and read the matching files by name.
+            let found = list_deep_glob(s.as_ref(), &url, &pattern, location).await?;
+            let base = url
+                .object_store()
+                .as_str()
+                .trim_end_matches('/')
+                .to_string();
+            for meta in &found {
+                urls.push(
+                    ListingTableUrl::parse(format!("{base}/{}", meta.location))
+                        .map_err(Error::from_datafusion)?,
+                );
+            }
+            files.extend(found);
+        } else {
+            files.extend(list_files(state, s.as_ref(), &url, location).await?);
+            urls.push(url);
+        }
         store.get_or_insert(s);
     }
     let Some(store) = store else {
@@ -166,19 +261,25 @@ pub(crate) async fn open_table(
     };
 
     let format: Arc<dyn FileFormat> = match kind {
-        FileKind::Parquet => Arc::new(ParquetFormat::default().with_options(
-            state.table_options().parquet.clone(),
-        )),
+        FileKind::Parquet => {
+            Arc::new(ParquetFormat::default().with_options(state.table_options().parquet.clone()))
+        }
         FileKind::Csv => {
             let mut csv = state.table_options().csv.clone();
             options.apply_csv(&mut csv, first.location.as_ref())?;
-            Arc::new(CsvFormat::default().with_options(csv).with_file_compression_type(compression))
+            Arc::new(
+                CsvFormat::default()
+                    .with_options(csv)
+                    .with_file_compression_type(compression),
+            )
         }
         FileKind::Json => {
             let array = match options.json_array {
                 Some(array) => array,
-                None => compression == FileCompressionType::UNCOMPRESSED
-                    && starts_with_bracket(store.as_ref(), first).await?,
+                None => {
+                    compression == FileCompressionType::UNCOMPRESSED
+                        && starts_with_bracket(store.as_ref(), first).await?
+                }
             };
             Arc::new(
                 JsonFormat::default()
@@ -195,16 +296,18 @@ pub(crate) async fn open_table(
 
     // Globs and single files are filtered by the user's pattern; folders by the data files'
     // own suffix, so stray files beside them are ignored.
-    let any_folder = urls.iter().any(|u| u.is_collection() && u.get_glob().is_none());
+    let any_folder = urls
+        .iter()
+        .any(|u| u.is_collection() && u.get_glob().is_none());
     let extension = if any_folder {
         FileKind::extension_of(first.location.as_ref())
     } else {
         String::new()
     };
     let first_url = urls[0].clone();
-    let listing = ListingOptions::new(format)
-        .with_file_extension(extension);
-    let mut table_config = ListingTableConfig::new_with_multi_paths(urls).with_listing_options(listing);
+    let listing = ListingOptions::new(format).with_file_extension(extension);
+    let mut table_config =
+        ListingTableConfig::new_with_multi_paths(urls).with_listing_options(listing);
     if any_folder && options.hive_partitioning.unwrap_or(true) {
         table_config = table_config
             .infer_partitions_from_path(state)
@@ -220,11 +323,20 @@ pub(crate) async fn open_table(
 }
 
 /// Schema inference reads footers and headers; when one is bad, say which file.
-fn name_file_in_error(e: datafusion::error::DataFusionError, files: &[ObjectMeta], store_url: &str) -> Error {
-    let display_path = files.first().map(|f| display_location(store_url, f.location.as_ref())).unwrap_or_default();
+fn name_file_in_error(
+    e: datafusion::error::DataFusionError,
+    files: &[ObjectMeta],
+    store_url: &str,
+) -> Error {
+    let display_path = files
+        .first()
+        .map(|f| display_location(store_url, f.location.as_ref()))
+        .unwrap_or_default();
     let err = Error::from_datafusion(e);
     match err {
-        Error::DataFusion(inner) if files.len() == 1 => Error::corrupt(display_path, Error::DataFusion(inner)),
+        Error::DataFusion(inner) if files.len() == 1 => {
+            Error::corrupt(display_path, Error::DataFusion(inner))
+        }
         Error::DataFusion(inner) => Error::CorruptFile {
             path: format!("one of {} files", files.len()),
             reason: Error::DataFusion(inner).to_string(),

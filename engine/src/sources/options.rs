@@ -160,7 +160,9 @@ impl ReadOptions {
         };
         match name.to_ascii_lowercase().as_str() {
             "header" | "has_header" => self.header = Some(want_bool(&value)?),
-            "delim" | "delimiter" | "sep" | "separator" => self.delimiter = Some(want_char(&value)?),
+            "delim" | "delimiter" | "sep" | "separator" => {
+                self.delimiter = Some(want_char(&value)?)
+            }
             "quote" => self.quote = Some(want_char(&value)?),
             "escape" => self.escape = Some(want_char(&value)?),
             "comment" => self.comment = Some(want_char(&value)?),
@@ -174,7 +176,9 @@ impl ReadOptions {
                 }
             },
             "format" => match value {
-                OptionValue::Str(s) if s.eq_ignore_ascii_case("array") => self.json_array = Some(true),
+                OptionValue::Str(s) if s.eq_ignore_ascii_case("array") => {
+                    self.json_array = Some(true)
+                }
                 OptionValue::Str(s)
                     if ["newline_delimited", "ndjson", "jsonl", "records"]
                         .iter()
@@ -186,7 +190,9 @@ impl ReadOptions {
                 other => {
                     return Err(Error::invalid(
                         function,
-                        format!("option 'format' takes 'array', 'newline_delimited' or 'auto', got {other}"),
+                        format!(
+                            "option 'format' takes 'array', 'newline_delimited' or 'auto', got {other}"
+                        ),
                     ));
                 }
             },
@@ -289,13 +295,28 @@ mod tests {
 
     #[test]
     fn kinds_come_from_extensions_through_compression_suffixes() {
-        assert_eq!(FileKind::from_path("a/b.csv.gz").map(|k| k.0), Some(FileKind::Csv));
-        assert_eq!(FileKind::from_path("x.PARQUET").map(|k| k.0), Some(FileKind::Parquet));
-        assert_eq!(FileKind::from_path("x.arrows").map(|k| k.0), Some(FileKind::Ipc));
-        assert_eq!(FileKind::from_path("x.jsonl").map(|k| k.0), Some(FileKind::Json));
+        assert_eq!(
+            FileKind::from_path("a/b.csv.gz").map(|k| k.0),
+            Some(FileKind::Csv)
+        );
+        assert_eq!(
+            FileKind::from_path("x.PARQUET").map(|k| k.0),
+            Some(FileKind::Parquet)
+        );
+        assert_eq!(
+            FileKind::from_path("x.arrows").map(|k| k.0),
+            Some(FileKind::Ipc)
+        );
+        assert_eq!(
+            FileKind::from_path("x.jsonl").map(|k| k.0),
+            Some(FileKind::Json)
+        );
         assert_eq!(FileKind::from_path("README"), None);
         assert_eq!(FileKind::extension_of("d/part-0.csv.gz"), ".csv.gz");
-        assert_eq!(FileKind::compression_of("d/part-0.csv.gz"), FileCompressionType::GZIP);
+        assert_eq!(
+            FileKind::compression_of("d/part-0.csv.gz"),
+            FileCompressionType::GZIP
+        );
     }
 
     #[test]

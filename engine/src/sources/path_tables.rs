@@ -52,7 +52,19 @@ impl PathTables {
         options: &ReadOptions,
     ) -> Result<Arc<dyn TableProvider>> {
         let state = self.state()?;
-        open_table(&state, &self.config, locations, options).await
+        // A panic while reading footers or headers is the file's fault: name it.
+        crate::panic_guard::guard(
+            "opening a table",
+            open_table(&state, &self.config, locations, options),
+        )
+        .await
+        .map_err(|e| match e {
+            Error::Panic { message, .. } => Error::CorruptFile {
+                path: locations.join(", "),
+                reason: message,
+            },
+            other => other,
+        })
     }
 
     pub(crate) fn put_scratch(&self, name: String, table: Arc<dyn TableProvider>) {

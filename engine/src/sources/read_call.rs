@@ -71,6 +71,21 @@ impl VisitorMut for Rewriter {
             return ControlFlow::Continue(());
         };
         let Some(function_args) = args else {
+            // A quoted path (`FROM 'data/trips.parquet'`) is named after its file, as in
+            // DuckDB, so columns read `trips.fare` rather than the whole path.
+            if alias.is_none()
+                && let [part] = name.0.as_slice()
+                && let Some(ident) = part.as_ident()
+                && ident.quote_style == Some('\'')
+                && super::PathTables::looks_like_path(&ident.value)
+            {
+                *alias = Some(TableAlias {
+                    explicit: true,
+                    name: Ident::new(super::table_name_for(&ident.value)),
+                    columns: vec![],
+                    at: None,
+                });
+            }
             return ControlFlow::Continue(());
         };
         let function = name.to_string();
@@ -145,13 +160,19 @@ fn parse_call(kind: FileKind, args: &[FunctionArg]) -> Result<(Vec<String>, Read
                 ..
             } => options.set(&name.value, literal(function, &name.value, expr)?)?,
             other => {
-                return Err(Error::invalid(function, format!("unsupported argument {other}")));
+                return Err(Error::invalid(
+                    function,
+                    format!("unsupported argument {other}"),
+                ));
             }
         }
     }
     match locations {
         Some(l) if !l.is_empty() => Ok((l, options)),
-        _ => Err(Error::invalid(function, "needs a path, as in read_parquet('data/*.parquet')")),
+        _ => Err(Error::invalid(
+            function,
+            "needs a path, as in read_parquet('data/*.parquet')",
+        )),
     }
 }
 
@@ -162,12 +183,18 @@ fn parse_locations(function: &str, expr: &Expr) -> Result<Vec<String>> {
             .iter()
             .map(|e| match literal(function, "path", e)? {
                 OptionValue::Str(s) => Ok(s),
-                other => Err(Error::invalid(function, format!("paths must be strings, got {other}"))),
+                other => Err(Error::invalid(
+                    function,
+                    format!("paths must be strings, got {other}"),
+                )),
             })
             .collect(),
         other => match literal(function, "path", other)? {
             OptionValue::Str(s) => Ok(vec![s]),
-            v => Err(Error::invalid(function, format!("the path must be a string, got {v}"))),
+            v => Err(Error::invalid(
+                function,
+                format!("the path must be a string, got {v}"),
+            )),
         },
     }
 }
@@ -178,24 +205,35 @@ fn literal(function: &str, name: &str, expr: &Expr) -> Result<OptionValue> {
             Value::SingleQuotedString(s)
             | Value::DoubleQuotedString(s)
             | Value::EscapedStringLiteral(s)
-            | Value::DollarQuotedString(datafusion::sql::sqlparser::ast::DollarQuotedString { value: s, .. }) => {
-                Ok(OptionValue::Str(s.clone()))
-            }
+            | Value::DollarQuotedString(datafusion::sql::sqlparser::ast::DollarQuotedString {
+                value: s,
+                ..
+            }) => Ok(OptionValue::Str(s.clone())),
             Value::Boolean(b) => Ok(OptionValue::Bool(*b)),
-            Value::Number(n, _) => n
-                .parse::<i64>()
-                .map(OptionValue::Int)
-                .map_err(|_| Error::invalid(function, format!("option '{name}': '{n}' is not an integer"))),
-            other => Err(Error::invalid(function, format!("option '{name}': unsupported value {other}"))),
+            Value::Number(n, _) => n.parse::<i64>().map(OptionValue::Int).map_err(|_| {
+                Error::invalid(
+                    function,
+                    format!("option '{name}': '{n}' is not an integer"),
+                )
+            }),
+            other => Err(Error::invalid(
+                function,
+                format!("option '{name}': unsupported value {other}"),
+            )),
         },
         Expr::UnaryOp {
             op: UnaryOperator::Minus,
             expr,
         } => match literal(function, name, expr)? {
             OptionValue::Int(i) => Ok(OptionValue::Int(-i)),
-            other => Err(Error::invalid(function, format!("option '{name}': cannot negate {other}"))),
+            other => Err(Error::invalid(
+                function,
+                format!("option '{name}': cannot negate {other}"),
+            )),
         },
-        Expr::Identifier(ident) if ident.quote_style.is_none() => Ok(OptionValue::Str(ident.value.clone())),
+        Expr::Identifier(ident) if ident.quote_style.is_none() => {
+            Ok(OptionValue::Str(ident.value.clone()))
+        }
         other => Err(Error::invalid(
             function,
             format!("option '{name}' must be a literal, got {other}"),
@@ -217,8 +255,9 @@ mod tests {
 
     #[test]
     fn read_calls_become_table_references_with_options() {
-        let (sql, calls) =
-            rewrite("SELECT * FROM read_csv('a.csv', delim => ';', header => false) JOIN read_parquet(['x.parquet', 'y.parquet']) p ON true");
+        let (sql, calls) = rewrite(
+            "SELECT * FROM read_csv('a.csv', delim => ';', header => false) JOIN read_parquet(['x.parquet', 'y.parquet']) p ON true",
+        );
         assert_eq!(calls.len(), 2);
         assert_eq!(calls[0].locations, vec!["a.csv"]);
         assert_eq!(calls[0].options.delimiter, Some(b';'));
@@ -231,7 +270,10 @@ mod tests {
 
     #[test]
     fn bad_arguments_are_reported() {
-        let mut s = DFParser::parse_sql("SELECT * FROM read_json(42)").unwrap().pop_front().unwrap();
+        let mut s = DFParser::parse_sql("SELECT * FROM read_json(42)")
+            .unwrap()
+            .pop_front()
+            .unwrap();
         let err = rewrite_read_calls(&mut s).unwrap_err().to_string();
         assert!(err.contains("read_json"), "{err}");
     }

@@ -58,7 +58,9 @@ enum Sink {
 impl Sink {
     fn open(path: &std::path::Path) -> std::io::Result<Self> {
         match std::fs::metadata(path) {
-            Ok(meta) if !meta.is_file() => Ok(Sink::Direct(std::fs::OpenOptions::new().write(true).open(path)?)),
+            Ok(meta) if !meta.is_file() => Ok(Sink::Direct(
+                std::fs::OpenOptions::new().write(true).open(path)?,
+            )),
             _ => {
                 let dir = path
                     .parent()
@@ -109,7 +111,13 @@ impl From<Error> for RunError {
 
 impl Runner {
     /// A runner writing `format` to `output` (standard output when `None`).
-    pub fn new(session: Session, format: Format, output: Option<PathBuf>, max_rows: Option<usize>, timer: bool) -> Self {
+    pub fn new(
+        session: Session,
+        format: Format,
+        output: Option<PathBuf>,
+        max_rows: Option<usize>,
+        timer: bool,
+    ) -> Self {
         Self {
             session,
             format,
@@ -125,7 +133,7 @@ impl Runner {
         let statements = match self.session.statements(sql) {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", one_line(&e.to_string()));
                 return Outcome::Failed;
             }
         };
@@ -143,7 +151,7 @@ impl Runner {
             match result {
                 Ok(()) => {}
                 Err(RunError::Engine(e)) => {
-                    eprintln!("error: {e}");
+                    eprintln!("error: {}", one_line(&e.to_string()));
                     return Outcome::Failed;
                 }
                 Err(RunError::Message(m)) => {
@@ -237,6 +245,11 @@ impl Runner {
     }
 }
 
+/// Errors are one line on stderr, whatever the layers below put in them.
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// A spinner on stderr that appears only on a terminal, and only once a statement has run
 /// for a second, showing elapsed time and rows produced so far.
 fn progress_bar(rows: Arc<AtomicU64>) -> ProgressBar {
@@ -251,7 +264,9 @@ fn progress_bar(rows: Arc<AtomicU64>) -> ProgressBar {
             return;
         }
         shown.set_draw_target(ProgressDrawTarget::stderr());
-        if let Ok(style) = ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}  (Ctrl-C cancels)") {
+        if let Ok(style) =
+            ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}  (Ctrl-C cancels)")
+        {
             shown.set_style(style);
         }
         shown.enable_steady_tick(Duration::from_millis(120));

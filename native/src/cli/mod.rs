@@ -16,8 +16,15 @@ pub use exec::Runner;
 
 /// SQL over Parquet, CSV, JSON, Arrow IPC and Delta files: local, on S3, or over HTTP.
 #[derive(Debug, Parser)]
-#[command(name = "quiver", version, about, args_conflicts_with_subcommands = true)]
-#[command(after_help = "Examples:\n  quiver -c \"SELECT count(*) FROM 'data/*.parquet'\"\n  quiver trips.parquet zones.csv          # tables 'trips' and 'zones', then a prompt\n  quiver -f report.sql --format csv -o report.csv\n  quiver demo")]
+#[command(
+    name = "quiver",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
+#[command(
+    after_help = "Examples:\n  quiver -c \"SELECT count(*) FROM 'data/*.parquet'\"\n  quiver trips.parquet zones.csv          # tables 'trips' and 'zones', then a prompt\n  quiver -f report.sql --format csv -o report.csv\n  quiver demo"
+)]
 pub struct Args {
     /// Files or folders to register as tables, each named after its file stem.
     #[arg(value_name = "PATH")]
@@ -126,7 +133,13 @@ pub fn main() -> ExitCode {
         None if interactive => Some(40),
         None => None,
     };
-    let mut runner = Runner::new(session, args.format, args.output.clone(), max_rows, args.timer);
+    let mut runner = Runner::new(
+        session,
+        args.format,
+        args.output.clone(),
+        max_rows,
+        args.timer,
+    );
 
     if scripted {
         for sql in &args.commands {
@@ -173,34 +186,7 @@ pub fn fail(message: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// The table name for a path: its file stem (`data/trips.parquet` is `trips`, a folder
-/// `data/sales/` is `sales`), with characters SQL would need quoted replaced by `_`.
-pub fn table_name_for(path: &str) -> String {
-    let trimmed = path.trim_end_matches('/');
-    let last = trimmed.rsplit(['/', '\\']).next().unwrap_or(trimmed);
-    let last = if last.contains(['*', '?', '[']) {
-        // A glob: name it after its folder.
-        let parent = trimmed.rsplit_once('/').map(|(p, _)| p).unwrap_or("data");
-        parent.rsplit('/').next().unwrap_or("data")
-    } else {
-        last
-    };
-    let stem = match last.split_once('.') {
-        Some((stem, _)) if !stem.is_empty() => stem,
-        _ => last,
-    };
-    let mut name: String = stem
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c.to_ascii_lowercase() } else { '_' })
-        .collect();
-    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
-        name.insert(0, 't');
-        if name.len() > 1 {
-            name.insert(1, '_');
-        }
-    }
-    name
-}
+pub use quiver_engine::sources::table_name_for;
 
 async fn register_paths(session: &Session, paths: &[String]) -> Result<(), String> {
     for path in paths {
@@ -227,7 +213,10 @@ mod tests {
     fn table_names_come_from_stems() {
         assert_eq!(table_name_for("data/trips.parquet"), "trips");
         assert_eq!(table_name_for("data/sales/"), "sales");
-        assert_eq!(table_name_for("x/Green-Taxi 2024.csv.gz"), "green_taxi_2024");
+        assert_eq!(
+            table_name_for("x/Green-Taxi 2024.csv.gz"),
+            "green_taxi_2024"
+        );
         assert_eq!(table_name_for("data/events/*.parquet"), "events");
         assert_eq!(table_name_for("2024.csv"), "t_2024");
     }

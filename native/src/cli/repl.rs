@@ -30,16 +30,87 @@ Files can be queried directly: SELECT * FROM 'data/*.parquet'
 Ctrl-C cancels a running statement; at the prompt it clears the line.";
 
 const KEYWORDS: &[&str] = &[
-    "SELECT", "FROM", "WHERE", "GROUP BY", "ORDER BY", "HAVING", "LIMIT", "OFFSET", "JOIN",
-    "LEFT JOIN", "RIGHT JOIN", "FULL JOIN", "INNER JOIN", "CROSS JOIN", "ON", "USING", "AS",
-    "DISTINCT", "UNION", "UNION ALL", "EXCEPT", "INTERSECT", "WITH", "CASE", "WHEN", "THEN",
-    "ELSE", "END", "AND", "OR", "NOT", "IN", "EXISTS", "BETWEEN", "LIKE", "ILIKE", "IS NULL",
-    "IS NOT NULL", "NULL", "TRUE", "FALSE", "COUNT", "SUM", "AVG", "MIN", "MAX", "CAST",
-    "CREATE", "TABLE", "VIEW", "EXTERNAL", "STORED AS", "LOCATION", "DROP", "INSERT INTO",
-    "VALUES", "COPY", "TO", "EXPLAIN", "ANALYZE", "DESCRIBE", "SHOW", "TABLES", "COLUMNS",
-    "OVER", "PARTITION BY", "WINDOW", "ASC", "DESC", "NULLS FIRST", "NULLS LAST",
-    "read_parquet", "read_csv", "read_json", "read_ipc", "date_trunc", "date_bin",
-    "approx_distinct", "approx_percentile_cont", "string_agg", "array_agg",
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "GROUP BY",
+    "ORDER BY",
+    "HAVING",
+    "LIMIT",
+    "OFFSET",
+    "JOIN",
+    "LEFT JOIN",
+    "RIGHT JOIN",
+    "FULL JOIN",
+    "INNER JOIN",
+    "CROSS JOIN",
+    "ON",
+    "USING",
+    "AS",
+    "DISTINCT",
+    "UNION",
+    "UNION ALL",
+    "EXCEPT",
+    "INTERSECT",
+    "WITH",
+    "CASE",
+    "WHEN",
+    "THEN",
+    "ELSE",
+    "END",
+    "AND",
+    "OR",
+    "NOT",
+    "IN",
+    "EXISTS",
+    "BETWEEN",
+    "LIKE",
+    "ILIKE",
+    "IS NULL",
+    "IS NOT NULL",
+    "NULL",
+    "TRUE",
+    "FALSE",
+    "COUNT",
+    "SUM",
+    "AVG",
+    "MIN",
+    "MAX",
+    "CAST",
+    "CREATE",
+    "TABLE",
+    "VIEW",
+    "EXTERNAL",
+    "STORED AS",
+    "LOCATION",
+    "DROP",
+    "INSERT INTO",
+    "VALUES",
+    "COPY",
+    "TO",
+    "EXPLAIN",
+    "ANALYZE",
+    "DESCRIBE",
+    "SHOW",
+    "TABLES",
+    "COLUMNS",
+    "OVER",
+    "PARTITION BY",
+    "WINDOW",
+    "ASC",
+    "DESC",
+    "NULLS FIRST",
+    "NULLS LAST",
+    "read_parquet",
+    "read_csv",
+    "read_json",
+    "read_ipc",
+    "date_trunc",
+    "date_bin",
+    "approx_distinct",
+    "approx_percentile_cont",
+    "string_agg",
+    "array_agg",
 ];
 
 /// Completes keywords, table names and column names.
@@ -50,7 +121,12 @@ struct SqlHelper {
 impl Completer for SqlHelper {
     type Candidate = Pair;
 
-    fn complete(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
         let start = line[..pos]
             .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
             .map(|i| i + 1)
@@ -67,12 +143,17 @@ impl Completer for SqlHelper {
             .chain(KEYWORDS.iter().copied())
             .filter(|c| c.to_ascii_lowercase().starts_with(&lower))
             .map(|c| {
-                let replacement = if c.chars().all(|ch| ch.is_ascii_uppercase() || ch == ' ') && word.chars().all(|ch| ch.is_ascii_lowercase()) {
+                let replacement = if c.chars().all(|ch| ch.is_ascii_uppercase() || ch == ' ')
+                    && word.chars().all(|ch| ch.is_ascii_lowercase())
+                {
                     c.to_ascii_lowercase()
                 } else {
                     c.to_string()
                 };
-                Pair { display: c.to_string(), replacement }
+                Pair {
+                    display: c.to_string(),
+                    replacement,
+                }
             })
             .collect();
         out.dedup_by(|a, b| a.display == b.display);
@@ -85,7 +166,11 @@ impl Hinter for SqlHelper {
 }
 
 impl Highlighter for SqlHelper {
-    fn highlight_prompt<'b, 's: 'b, 'p: 'b>(&'s self, prompt: &'p str, _default: bool) -> Cow<'b, str> {
+    fn highlight_prompt<'b, 's: 'b, 'p: 'b>(
+        &'s self,
+        prompt: &'p str,
+        _default: bool,
+    ) -> Cow<'b, str> {
         Cow::Borrowed(prompt)
     }
 }
@@ -122,17 +207,26 @@ pub fn run(rt: &Runtime, mut runner: Runner) -> ExitCode {
         Ok(e) => e,
         Err(e) => return super::fail(&format!("cannot start the prompt: {e}")),
     };
-    editor.set_helper(Some(SqlHelper { names: Arc::clone(&names) }));
+    editor.set_helper(Some(SqlHelper {
+        names: Arc::clone(&names),
+    }));
     let history = history_path();
     if let Some(h) = &history {
         let _ = editor.load_history(h);
     }
     refresh_names(rt, &runner, &names);
-    println!("quiver {} — SQL over Parquet, CSV, JSON and Arrow. Type .help for help.", env!("CARGO_PKG_VERSION"));
+    println!(
+        "quiver {} — SQL over Parquet, CSV, JSON and Arrow. Type .help for help.",
+        env!("CARGO_PKG_VERSION")
+    );
 
     let mut buffer = String::new();
     loop {
-        let prompt = if buffer.is_empty() { "quiver> " } else { "   ...> " };
+        let prompt = if buffer.is_empty() {
+            "quiver> "
+        } else {
+            "   ...> "
+        };
         match editor.readline(prompt) {
             Ok(line) => {
                 let trimmed = line.trim();
@@ -215,7 +309,9 @@ fn dot_command(rt: &Runtime, runner: &mut Runner, line: &str) -> DotOutcome {
         (".tables", _) => {
             let names = runner.session.table_names();
             if names.is_empty() {
-                println!("(no tables; query files directly with SELECT * FROM 'path', or CREATE EXTERNAL TABLE)");
+                println!(
+                    "(no tables; query files directly with SELECT * FROM 'path', or CREATE EXTERNAL TABLE)"
+                );
             } else {
                 println!("{}", names.join("  "));
             }

@@ -21,7 +21,11 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
         "m" | "mib" => 1024.0 * 1024.0,
         "g" | "gib" => 1024.0 * 1024.0 * 1024.0,
         "t" | "tib" => 1024.0f64.powi(4),
-        other => return Err(format!("unknown size unit '{other}' in '{s}'; use KB, MB, GB, TB or KiB, MiB, GiB, TiB")),
+        other => {
+            return Err(format!(
+                "unknown size unit '{other}' in '{s}'; use KB, MB, GB, TB or KiB, MiB, GiB, TiB"
+            ));
+        }
     };
     let bytes = value * multiplier;
     if !(1.0..=(usize::MAX as f64)).contains(&bytes) {
