@@ -53,15 +53,13 @@ fn scanned_files(plan: &Arc<dyn ExecutionPlan>) -> Vec<String> {
 ///
 /// # Example
 /// ```
-/// # tokio_test_block_on(async {
 /// use quiver_engine::{HostConfig, Session};
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// let session = Session::new(HostConfig::default()).unwrap();
-/// let batches = session.query("SELECT 1 + 1 AS two").await.unwrap();
+/// session.run("CREATE TABLE t AS VALUES (1), (2), (3)").await.unwrap();
+/// let batches = session.query("SELECT sum(column1) AS total FROM t").await.unwrap();
 /// assert_eq!(batches[0].num_rows(), 1);
 /// # });
-/// # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
-/// #     futures::executor::block_on(f)
-/// # }
 /// ```
 #[derive(Clone)]
 pub struct Session {

@@ -195,7 +195,8 @@ impl Runner {
         }
 
         let rows = Arc::new(AtomicU64::new(0));
-        let bar = progress_bar(Arc::clone(&rows));
+        // Cleared however the statement ends, including when Ctrl-C drops this future.
+        let bar = BarGuard(progress_bar(Arc::clone(&rows)));
         let options = OutputOptions {
             max_rows: self.max_rows,
             row_count: true,
@@ -235,13 +236,21 @@ impl Runner {
                 rows.fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
                 w.write_batch(&batch)?;
             }
-            bar.finish_and_clear();
+            bar.0.finish_and_clear();
             w.finish()?;
             Ok(())
         }
         .await;
-        bar.finish_and_clear();
         result
+    }
+}
+
+/// Finishes (and erases) a progress bar when dropped.
+struct BarGuard(ProgressBar);
+
+impl Drop for BarGuard {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
     }
 }
 
