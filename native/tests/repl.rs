@@ -73,13 +73,25 @@ fn the_prompt_runs_statements_and_dot_commands() {
         dir.path(),
     );
     assert!(screen.contains("quiver> .tables\nzones\n"), "{screen}");
-    assert!(screen.contains("   ...> WHERE zone_id = 2;"), "multi-line statement: {screen}");
+    assert!(
+        screen.contains("   ...> WHERE zone_id = 2;"),
+        "multi-line statement: {screen}"
+    );
     assert!(screen.contains("Old Town"), "{screen}");
     assert!(screen.contains("answer\n42\n"), ".mode csv: {screen}");
     assert!(screen.contains("src\nfrom a file\n"), ".read: {screen}");
-    assert!(screen.contains("zone_id") && screen.contains("Int64"), ".schema: {screen}");
+    assert!(
+        screen.contains("zone_id") && screen.contains("Int64"),
+        ".schema: {screen}"
+    );
     assert!(screen.contains("error: syntax error"), "{screen}");
-    assert!(screen.contains("unknown or incomplete command '.bogus'"), "{screen}");
+    assert!(
+        screen.contains("unknown or incomplete command '.bogus'"),
+        "{screen}"
+    );
     let history = std::fs::read_to_string(dir.path().join(".quiver_history")).unwrap();
-    assert!(history.contains("SELECT 40 + 2 AS answer;"), "history: {history}");
+    assert!(
+        history.contains("SELECT 40 + 2 AS answer;"),
+        "history: {history}"
+    );
 }
