@@ -226,4 +226,37 @@ mod tests {
             Err(object_store::Error::NotFound { .. })
         ));
     }
+
+    #[tokio::test]
+    async fn arrow_ipc_arrays_point_into_the_map() {
+        use quiver_engine::arrow::array::{Array, Int64Array};
+        use quiver_engine::arrow::datatypes::{DataType, Field, Schema};
+        use quiver_engine::arrow::ipc::writer::FileWriter;
+        use quiver_engine::arrow::record_batch::RecordBatch;
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("x.arrow");
+        let schema = Arc::new(Schema::new(vec![Field::new("v", DataType::Int64, false)]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![Arc::new(Int64Array::from_iter_values(0..100_000))],
+        )
+        .unwrap();
+        let mut w = FileWriter::try_new(std::fs::File::create(&file).unwrap(), &schema).unwrap();
+        w.write(&batch).unwrap();
+        w.finish().unwrap();
+
+        let store = MmapStore::new();
+        let path = Path::from_filesystem_path(&file).unwrap();
+        let size = std::fs::metadata(&file).unwrap().len();
+        let bytes = store.get_range(&path, 0..size).await.unwrap();
+        let (_, batches) = quiver_engine::sources::ipc::decode(bytes.clone(), "x.arrow").unwrap();
+        let values = batches[0].column(0).to_data().buffers()[0].as_ptr() as usize;
+        let map = bytes.as_ptr() as usize..bytes.as_ptr() as usize + bytes.len();
+        assert!(
+            map.contains(&values),
+            "the decoded column was copied out of the map"
+        );
+        assert_eq!(batches[0].column(0).len(), 100_000);
+    }
 }
