@@ -9,7 +9,7 @@ mod common;
 
 use futures::TryStreamExt;
 use quiver_engine::Session;
-use quiver_engine::output::{Format, OutputOptions, writer};
+use quiver_engine::output::{Format, OutputOptions, encode};
 
 /// Splits one CSV line, honouring double quotes.
 fn csv_fields(line: &str) -> Vec<String> {
@@ -53,13 +53,8 @@ async fn run_csv(session: &Session, sql: &str) -> Result<String, String> {
         if schema.fields().is_empty() {
             continue;
         }
-        let mut out = Vec::new();
-        let mut w = writer(Format::Csv, schema, &mut out, &OutputOptions::default())
+        let out = encode(Format::Csv, schema, &batches, &OutputOptions::default())
             .map_err(|e| e.to_string())?;
-        for b in &batches {
-            w.write_batch(b).map_err(|e| e.to_string())?;
-        }
-        w.finish().map_err(|e| e.to_string())?;
         csv = Some(String::from_utf8(out).map_err(|e| e.to_string())?);
     }
     csv.ok_or_else(|| "no result".into())

@@ -209,6 +209,25 @@ pub fn writer<'a, W: Write + Send + 'a>(
     })
 }
 
+/// Encodes whole batches at once, for callers that already hold a result in memory.
+///
+/// # Errors
+/// As [`writer`] and [`ResultWriter::write_batch`].
+pub fn encode(
+    format: Format,
+    schema: SchemaRef,
+    batches: &[RecordBatch],
+    options: &OutputOptions,
+) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut w = writer(format, schema, &mut out, options)?;
+    for batch in batches {
+        w.write_batch(batch)?;
+    }
+    w.finish()?;
+    Ok(out)
+}
+
 fn output_err(e: impl fmt::Display) -> Error {
     Error::Output(e.to_string())
 }

@@ -16,7 +16,7 @@ use quiver_engine::arrow::array::{
 use quiver_engine::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use quiver_engine::arrow::ipc::writer::FileWriter;
 use quiver_engine::arrow::record_batch::RecordBatch;
-use quiver_engine::output::{Format, OutputOptions, writer};
+use quiver_engine::output::{Format, OutputOptions, encode};
 use quiver_engine::parquet::arrow::ArrowWriter;
 
 const ZONES: &[(&str, &str)] = &[
@@ -226,13 +226,8 @@ pub async fn run(session: &Session, keep_in: Option<&Path>) -> Result<(), String
             .first()
             .map(|b| b.schema())
             .ok_or_else(|| format!("demo step {} returned no rows", i + 1))?;
-        let mut out = Vec::new();
-        let mut w = writer(Format::Table, schema, &mut out, &OutputOptions::default())
+        let out = encode(Format::Table, schema, &batches, &OutputOptions::default())
             .map_err(|e| e.to_string())?;
-        for b in &batches {
-            w.write_batch(b).map_err(|e| e.to_string())?;
-        }
-        w.finish().map_err(|e| e.to_string())?;
         println!("{}", String::from_utf8_lossy(&out));
     }
 
@@ -254,16 +249,13 @@ pub async fn run(session: &Session, keep_in: Option<&Path>) -> Result<(), String
         ))
         .await
         .map_err(|e| e.to_string())?;
-    let mut text = Vec::new();
-    let mut w = writer(
+    let text = encode(
         Format::Table,
         check[0].schema(),
-        &mut text,
+        &check,
         &OutputOptions::default(),
     )
     .map_err(|e| e.to_string())?;
-    w.write_batch(&check[0]).map_err(|e| e.to_string())?;
-    w.finish().map_err(|e| e.to_string())?;
     println!("{}", String::from_utf8_lossy(&text));
     println!(
         "Try it yourself:  quiver {dir_str}/trips/ {dir_str}/zones.csv   (then: SELECT * FROM trips LIMIT 5;)"

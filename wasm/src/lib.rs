@@ -19,20 +19,13 @@ pub fn browser_config() -> HostConfig {
 /// # Errors
 /// The engine's error, as text.
 pub async fn query_ipc(session: &Session, sql: &str) -> Result<Vec<u8>, String> {
-    use quiver_engine::output::{Format, OutputOptions, writer};
+    use quiver_engine::output::{Format, OutputOptions, encode};
     let batches = session.query(sql).await.map_err(|e| e.to_string())?;
     let schema = match batches.first() {
         Some(b) => b.schema(),
         None => std::sync::Arc::new(quiver_engine::arrow::datatypes::Schema::empty()),
     };
-    let mut out = Vec::new();
-    let mut w = writer(Format::Arrow, schema, &mut out, &OutputOptions::default())
-        .map_err(|e| e.to_string())?;
-    for b in &batches {
-        w.write_batch(b).map_err(|e| e.to_string())?;
-    }
-    w.finish().map_err(|e| e.to_string())?;
-    Ok(out)
+    encode(Format::Arrow, schema, &batches, &OutputOptions::default()).map_err(|e| e.to_string())
 }
 
 #[cfg(target_arch = "wasm32")]

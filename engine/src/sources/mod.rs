@@ -88,18 +88,11 @@ pub(crate) async fn list_files(
         .try_collect()
         .await
         .map_err(Error::from_datafusion)?;
-    let mut files: Vec<ObjectMeta> = listed
+    let files = listed
         .into_iter()
         .filter(|meta| !is_hidden(url, &meta.location))
         .collect();
-    files.sort_by(|a, b| a.location.cmp(&b.location));
-    if files.is_empty() {
-        return Err(Error::NotFound {
-            path: original.to_string(),
-            original: None,
-        });
-    }
-    Ok(files)
+    sorted_or_not_found(files, original)
 }
 
 /// Lists the files below `url`'s prefix whose path relative to it matches `pattern`.
@@ -119,7 +112,7 @@ async fn list_deep_glob(
         require_literal_separator: true,
         ..Default::default()
     };
-    let mut files: Vec<ObjectMeta> = listed
+    let files = listed
         .into_iter()
         .filter(|meta| {
             let Some(segments) = url.strip_prefix(&meta.location) else {
@@ -129,6 +122,11 @@ async fn list_deep_glob(
             pattern.matches_with(&relative, options) && !is_hidden(url, &meta.location)
         })
         .collect();
+    sorted_or_not_found(files, original)
+}
+
+/// Files in path order, or [`Error::NotFound`] naming what the user wrote when none matched.
+fn sorted_or_not_found(mut files: Vec<ObjectMeta>, original: &str) -> Result<Vec<ObjectMeta>> {
     files.sort_by(|a, b| a.location.cmp(&b.location));
     if files.is_empty() {
         return Err(Error::NotFound {
