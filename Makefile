@@ -9,9 +9,11 @@ CARGO ?= cargo
 
 .PHONY: demo test setup test-rust test-wasm fmt-check lint bench compare clean
 
-## Run the guided tour: builds the CLI and runs `quiver demo`.
+## Run the guided tour: builds the CLI and runs `quiver demo`. It builds with the same
+## features as the tests (`cargo test --no-run`), so a later `make test` rebuilds nothing.
 demo: setup
-	$(CARGO) run --quiet -p quiver -- demo
+	$(CARGO) test --workspace --no-run --quiet
+	$(CARGO_TARGET_DIR)/debug/quiver demo
 
 ## Run every test: unit, sqllogictest, corpora, TPC-H, CLI, and the wasm build check.
 test: setup fmt-check test-rust test-wasm

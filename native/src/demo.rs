@@ -185,9 +185,9 @@ fn tour(dir: &str) -> Vec<(&'static str, String)> {
             ),
         ),
         (
-            "Time buckets: trips per week in March, with the hour of peak demand",
+            "Time buckets: trips and average fare per week in March (partition pruning on month)",
             format!(
-                "SELECT date_trunc('week', pickup_at) AS week, count(*) AS trips,\n       approx_median(extract(hour FROM pickup_at)) AS median_hour\nFROM '{dir}/trips/' WHERE month = '2026-03'\nGROUP BY week ORDER BY week"
+                "SELECT date_trunc('week', pickup_at) AS week, count(*) AS trips, round(avg(fare), 2) AS avg_fare\nFROM '{dir}/trips/' WHERE month = '2026-03'\nGROUP BY week ORDER BY week"
             ),
         ),
     ]
