@@ -257,11 +257,13 @@ pub async fn run(session: &Session, keep_in: Option<&Path>) -> Result<(), String
     )
     .map_err(|e| e.to_string())?;
     println!("{}", String::from_utf8_lossy(&text));
-    println!(
-        "Try it yourself:  quiver {dir_str}/trips/ {dir_str}/zones.csv   (then: SELECT * FROM trips LIMIT 5;)"
-    );
-    if keep_in.is_none() {
-        println!("(the sample files are removed when the demo ends; pass --dir DIR to keep them)");
+    match keep_in {
+        Some(_) => println!(
+            "Try it yourself:  quiver {dir_str}/trips/ {dir_str}/zones.csv   (then: SELECT * FROM trips LIMIT 5;)"
+        ),
+        None => println!(
+            "The sample files are removed now. To keep them and explore at the prompt:\n  quiver demo --dir quiver-demo && quiver quiver-demo/trips/ quiver-demo/zones.csv"
+        ),
     }
     Ok(())
 }
