@@ -18,17 +18,44 @@ fn type_into_prompt(args: &str, lines: &[&str], home: &std::path::Path) -> Strin
         .spawn()
         .expect("util-linux `script` runs the prompt in a pseudo-terminal");
     let mut stdin = child.stdin.take().unwrap();
-    for line in lines {
-        // The prompt reads keystrokes; give it each line separately, as typing would.
-        std::thread::sleep(Duration::from_millis(300));
+    // The prompt discards keys typed before it is drawn (raw mode flushes pending input),
+    // so wait for each prompt before typing the next line, as a person would.
+    let screen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+    let mut stdout = child.stdout.take().unwrap();
+    let sink = std::sync::Arc::clone(&screen);
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = std::io::Read::read(&mut stdout, &mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    let prompts = || {
+        let text = String::from_utf8_lossy(&screen.lock().unwrap()).into_owned();
+        text.matches("quiver> ").count() + text.matches("   ...> ").count()
+    };
+    for (typed, line) in lines.iter().enumerate() {
+        let started = std::time::Instant::now();
+        while prompts() <= typed {
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "no prompt after typing {typed} lines"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
         stdin.write_all(line.as_bytes()).unwrap();
         stdin.write_all(b"\n").unwrap();
         stdin.flush().unwrap();
     }
-    std::thread::sleep(Duration::from_millis(500));
+    // Let the last command finish before the terminal closes.
+    std::thread::sleep(Duration::from_millis(300));
     drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    let raw = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    child.wait().unwrap();
+    reader.join().unwrap();
+    let raw_bytes = screen.lock().unwrap().clone();
+    let raw = String::from_utf8_lossy(&raw_bytes).replace('\r', "");
     // Drop terminal control sequences.
     let mut text = String::new();
     let mut chars = raw.chars().peekable();
