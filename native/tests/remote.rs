@@ -228,7 +228,7 @@ fn start_moto() -> Option<Moto> {
             return None;
         }
     };
-    for _ in 0..200 {
+    for _ in 0..600 {
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {
             return Some(Moto { child, port });
         }
