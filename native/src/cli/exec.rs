@@ -202,7 +202,7 @@ impl Runner {
             row_count: true,
         };
         let format = self.format;
-        let result = async {
+        async {
             let sink: Box<dyn Write + Send + '_> = match &self.output {
                 Some(path) => {
                     let out = match &mut self.out_file {
@@ -240,8 +240,7 @@ impl Runner {
             w.finish()?;
             Ok(())
         }
-        .await;
-        result
+        .await
     }
 }
 
