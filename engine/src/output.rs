@@ -367,10 +367,6 @@ fn render_rows(batches: &[RecordBatch]) -> Result<Vec<Vec<String>>> {
     Ok(rows)
 }
 
-fn is_numeric(t: &DataType) -> bool {
-    t.is_numeric()
-}
-
 fn short_type(t: &DataType) -> String {
     match t {
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "varchar".into(),
@@ -391,7 +387,7 @@ fn table(schema: &SchemaRef, rows: &[Vec<String>]) -> String {
             .map(|f| Cell::new(format!("{}\n{}", f.name(), short_type(f.data_type())))),
     );
     for (i, field) in schema.fields().iter().enumerate() {
-        if is_numeric(field.data_type())
+        if field.data_type().is_numeric()
             && let Some(col) = t.column_mut(i)
         {
             col.set_cell_alignment(CellAlignment::Right);
@@ -412,7 +408,7 @@ fn markdown(schema: &SchemaRef, rows: &[Vec<String>]) -> String {
     }
     out.push_str("\n|");
     for f in schema.fields() {
-        out.push_str(if is_numeric(f.data_type()) {
+        out.push_str(if f.data_type().is_numeric() {
             " ---: |"
         } else {
             " --- |"

@@ -34,18 +34,22 @@ pub(crate) fn disk_manager(_config: &HostConfig) -> DiskManagerBuilder {
     DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled)
 }
 
-/// Turns a relative location into one the object-store registry understands. Natively
-/// DataFusion resolves relative paths against the working directory; a host without a
-/// filesystem gives a base URL instead.
-pub(crate) fn absolute_location(config: &HostConfig, location: &str) -> String {
-    let has_scheme = location.split_once("://").is_some_and(|(scheme, _)| {
+/// True when `location` starts with a URL scheme (`s3://`, `https://`, `memory://`).
+pub(crate) fn has_scheme(location: &str) -> bool {
+    location.split_once("://").is_some_and(|(scheme, _)| {
         !scheme.is_empty()
             && scheme
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.')
-    });
+    })
+}
+
+/// Turns a relative location into one the object-store registry understands. Natively
+/// DataFusion resolves relative paths against the working directory; a host without a
+/// filesystem gives a base URL instead.
+pub(crate) fn absolute_location(config: &HostConfig, location: &str) -> String {
     match &config.base_dir {
-        Some(base) if !has_scheme => {
+        Some(base) if !has_scheme(location) => {
             let base = base.trim_end_matches('/');
             format!(
                 "{base}/{}",

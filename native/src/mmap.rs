@@ -42,7 +42,7 @@ impl MmapStore {
         }
     }
 
-    fn map(&self, location: &Path) -> Result<(Bytes, std::fs::Metadata)> {
+    fn map(&self, location: &Path) -> Result<Bytes> {
         let path = self.inner.path_to_filesystem(location)?;
         let not_found = |e: std::io::Error| -> object_store::Error {
             if e.kind() == std::io::ErrorKind::NotFound {
@@ -66,11 +66,11 @@ impl MmapStore {
             });
         }
         if meta.len() == 0 {
-            return Ok((Bytes::new(), meta));
+            return Ok(Bytes::new());
         }
         // SAFETY: see the module docs: data files are not modified while they are read.
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(not_found)?;
-        Ok((Bytes::from_owner(map), meta))
+        Ok(Bytes::from_owner(map))
     }
 }
 
@@ -134,7 +134,7 @@ impl ObjectStore for MmapStore {
         {
             return self.inner.get_opts(location, options).await;
         }
-        let (bytes, _) = self.map(location)?;
+        let bytes = self.map(location)?;
         let meta = self.inner.head(location).await?;
         let len = bytes.len() as u64;
         let range = match options.range {
@@ -153,7 +153,7 @@ impl ObjectStore for MmapStore {
     }
 
     async fn get_ranges(&self, location: &Path, ranges: &[Range<u64>]) -> Result<Vec<Bytes>> {
-        let (bytes, _) = self.map(location)?;
+        let bytes = self.map(location)?;
         ranges.iter().map(|r| slice(&bytes, r.clone())).collect()
     }
 

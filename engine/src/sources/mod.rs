@@ -40,9 +40,8 @@ use crate::{Error, HostConfig, Result};
 /// URLs as well as local paths.
 pub(crate) fn table_url(config: &HostConfig, location: &str) -> Result<ListingTableUrl> {
     let location = crate::platform::absolute_location(config, location);
-    let has_scheme = location.contains("://");
     let glob_at = location.find(['*', '?', '[']);
-    let parsed = match (has_scheme, glob_at) {
+    let parsed = match (crate::platform::has_scheme(&location), glob_at) {
         (true, Some(at)) => {
             let split = location[..at].rfind('/').map(|i| i + 1).unwrap_or(at);
             let (prefix, pattern) = location.split_at(split);

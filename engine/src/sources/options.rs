@@ -1,7 +1,5 @@
 //! How a file is read: its kind, compression and format options.
 
-use std::collections::BTreeMap;
-
 use datafusion::common::config::CsvOptions;
 use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
 
@@ -250,10 +248,7 @@ impl ReadOptions {
 
     /// A stable key for these options, used to name resolved `read_*` calls.
     pub(crate) fn key(&self, locations: &[String]) -> String {
-        let mut parts = BTreeMap::new();
-        parts.insert("kind", format!("{:?}", self.kind));
-        parts.insert("opts", format!("{self:?}"));
-        format!("{:?}{:?}", locations, parts)
+        format!("{locations:?}{self:?}")
     }
 }
 
