@@ -47,6 +47,11 @@ pub enum Error {
     #[error("cannot access {url}: {reason}")]
     Storage { url: String, reason: String },
 
+    /// A Delta table whose log cannot be read as asked (missing versions, unsupported
+    /// features, paths outside the table).
+    #[error("Delta table {table}: {message}")]
+    Delta { table: String, message: String },
+
     /// A feature this build of Quiver does not provide.
     #[error("not supported: {what}")]
     Unsupported { what: String },

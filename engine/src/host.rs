@@ -31,6 +31,8 @@ pub struct HostConfig {
     pub(crate) spill_dir: Option<PathBuf>,
     pub(crate) spill: bool,
     pub(crate) base_dir: Option<String>,
+    /// Delta snapshots already read, shared by the sessions built from this config.
+    pub(crate) delta_cache: Arc<crate::delta::SnapshotCache>,
 }
 
 impl Default for HostConfig {
@@ -43,6 +45,7 @@ impl Default for HostConfig {
             spill_dir: None,
             spill: false,
             base_dir: None,
+            delta_cache: Arc::default(),
         }
     }
 }
@@ -99,6 +102,10 @@ impl HostConfig {
     pub fn with_base_dir(mut self, base: impl Into<String>) -> Self {
         self.base_dir = Some(base.into());
         self
+    }
+
+    pub(crate) fn delta_cache(&self) -> &crate::delta::SnapshotCache {
+        &self.delta_cache
     }
 
     /// The URL schemes this host can read.

@@ -33,6 +33,7 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod delta;
 mod error;
 mod host;
 pub mod output;

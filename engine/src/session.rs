@@ -4,8 +4,10 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::TableProviderFactory;
 use datafusion::catalog::{DynamicFileCatalog, TableProvider, UrlTableFactory};
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::datasource::MemTable;
 use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::error::DataFusionError;
@@ -13,10 +15,14 @@ use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::context::{SessionConfig, SessionContext, SessionState};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::logical_expr::CreateExternalTable;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::{ExecutionPlan, execute_stream};
 use datafusion::sql::parser::{DFParserBuilder, Statement};
-use datafusion::sql::sqlparser::dialect::dialect_from_str;
+use datafusion::sql::sqlparser::dialect::{DatabricksDialect, Dialect, dialect_from_str};
+use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
+
+use crate::delta::DeltaTable;
 use futures::TryStreamExt;
 
 use crate::panic_guard::{PanicGuardStream, guard};
@@ -106,9 +112,15 @@ impl Session {
             Arc::clone(state.catalog_list()),
             Arc::clone(&paths) as Arc<dyn UrlTableFactory>,
         ));
-        let state = SessionStateBuilder::new_from_existing(state)
+        let mut state = SessionStateBuilder::new_from_existing(state)
             .with_catalog_list(catalogs)
             .build();
+        state.table_factories_mut().insert(
+            "DELTA".to_string(),
+            Arc::new(DeltaFactory {
+                paths: Arc::clone(&paths),
+            }),
+        );
         let ctx = SessionContext::new_with_state(state);
         paths.attach(ctx.state_weak_ref());
         Ok(Self { ctx, paths })
@@ -136,30 +148,42 @@ impl Session {
         let dialect = dialect_from_str(dialect_name).ok_or_else(|| Error::Unsupported {
             what: format!("SQL dialect {dialect_name}"),
         })?;
-        let statements = DFParserBuilder::new(sql)
-            .with_dialect(dialect.as_ref())
-            .with_recursion_limit(options.sql_parser.recursion_limit.get())
-            .build()
-            .and_then(|mut p| p.parse_statements())
-            .map_err(|e| match Error::from_datafusion(e) {
-                // sqlparser gives no position for an unexpected end of input; say where it is.
-                Error::Syntax { message, original } if !message.contains("Line:") => {
-                    let line = sql.trim_end().lines().count().max(1);
-                    let column = sql
-                        .trim_end()
-                        .lines()
-                        .last()
-                        .map_or(0, |l| l.chars().count())
-                        + 1;
-                    Error::Syntax {
-                        message: format!(
-                            "{message} at Line: {line}, Column: {column} (the end of the input)"
-                        ),
-                        original,
-                    }
+        let rewritten = rewrite_describe_history(sql, dialect.as_ref());
+        let sql = rewritten.as_deref().unwrap_or(sql);
+        let parse = |dialect: &dyn datafusion::sql::sqlparser::dialect::Dialect| {
+            DFParserBuilder::new(sql)
+                .with_dialect(dialect)
+                .with_recursion_limit(options.sql_parser.recursion_limit.get())
+                .build()
+                .and_then(|mut p| p.parse_statements())
+        };
+        let parsed = match parse(dialect.as_ref()) {
+            // Time travel (`FROM t VERSION AS OF 3`) is Databricks syntax, which the generic
+            // dialect does not parse; such statements are parsed the Databricks way.
+            Err(e) if !dialect.supports_table_versioning() && mentions_as_of(sql) => {
+                parse(&DatabricksDialect {}).map_err(|_| e)
+            }
+            other => other,
+        };
+        let statements = parsed.map_err(|e| match Error::from_datafusion(e) {
+            // sqlparser gives no position for an unexpected end of input; say where it is.
+            Error::Syntax { message, original } if !message.contains("Line:") => {
+                let line = sql.trim_end().lines().count().max(1);
+                let column = sql
+                    .trim_end()
+                    .lines()
+                    .last()
+                    .map_or(0, |l| l.chars().count())
+                    + 1;
+                Error::Syntax {
+                    message: format!(
+                        "{message} at Line: {line}, Column: {column} (the end of the input)"
+                    ),
+                    original,
                 }
-                other => other,
-            })?;
+            }
+            other => other,
+        })?;
         Ok(statements.into_iter().collect())
     }
 
@@ -172,8 +196,12 @@ impl Session {
         let calls = rewrite_read_calls(&mut statement)?;
         let names: Vec<String> = calls.iter().map(|c| c.table_name.clone()).collect();
         let result = guard("planning", async {
+            self.refresh_delta_tables(&statement).await?;
             for call in &calls {
-                let table = self.paths.open(&call.locations, &call.options).await?;
+                let table = match &call.registered {
+                    Some(name) => self.registered_delta(name, &call.options).await?,
+                    None => self.paths.open(&call.locations, &call.options).await?,
+                };
                 self.paths.put_scratch(call.table_name.clone(), table);
             }
             let state = self.ctx.state();
@@ -312,6 +340,57 @@ impl Session {
         }
     }
 
+    /// Brings every registered Delta table the statement reads up to its newest version, so
+    /// a query sees commits made since the table was registered (replaying only those).
+    async fn refresh_delta_tables(&self, statement: &Statement) -> Result<()> {
+        let Ok(references) = self.ctx.state().resolve_table_references(statement) else {
+            return Ok(());
+        };
+        for reference in references {
+            let name = reference.table();
+            if name.starts_with("__quiver_") || PathTables::looks_like_path(name) {
+                continue;
+            }
+            if let Ok(table) = self.ctx.table_provider(reference.clone()).await
+                && let Some(delta) = table.downcast_ref::<DeltaTable>()
+            {
+                delta.refresh().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A registered Delta table at another version, or its history.
+    async fn registered_delta(
+        &self,
+        name: &str,
+        options: &ReadOptions,
+    ) -> Result<Arc<dyn TableProvider>> {
+        let table = self
+            .ctx
+            .table_provider(name)
+            .await
+            .map_err(|e| self.explain_error(e))?;
+        let Some(delta) = table.downcast_ref::<DeltaTable>() else {
+            return Err(Error::invalid(
+                if options.history {
+                    "DESCRIBE HISTORY"
+                } else {
+                    "time travel"
+                },
+                format!("table '{name}' is not a Delta table"),
+            ));
+        };
+        if options.history {
+            let batch = crate::delta::history(&delta.snapshot()).await?;
+            return Ok(Arc::new(
+                MemTable::try_new(batch.schema(), vec![vec![batch]])
+                    .map_err(Error::from_datafusion)?,
+            ));
+        }
+        Ok(Arc::new(delta.as_of(&options.as_of).await?))
+    }
+
     /// Rewrites DataFusion's "table not found" into [`Error::TableNotFound`] with the names a
     /// user could have meant.
     fn explain_error(&self, e: DataFusionError) -> Error {
@@ -339,6 +418,77 @@ impl Session {
             }
         }
         err
+    }
+}
+
+/// True when `sql` may hold a time-travel clause.
+fn mentions_as_of(sql: &str) -> bool {
+    let upper = sql.to_ascii_uppercase();
+    upper.contains(" AS OF") || upper.contains("\tAS OF") || upper.contains("\nAS OF")
+}
+
+/// Turns `DESCRIBE HISTORY t` (Delta's statement) into `SELECT * FROM delta_history(t)`, which
+/// the `read_*` rewrite resolves. `None` when `sql` has no such statement.
+fn rewrite_describe_history(sql: &str, dialect: &dyn Dialect) -> Option<String> {
+    let tokens = Tokenizer::new(dialect, sql).tokenize().ok()?;
+    let is_space = |t: &Token| matches!(t, Token::Whitespace(_));
+    let word = |t: &Token, k: &str| matches!(t, Token::Word(w) if w.value.eq_ignore_ascii_case(k));
+    let mut out = String::with_capacity(sql.len() + 32);
+    let mut found = false;
+    let mut at_start = true;
+    let mut i = 0;
+    while i < tokens.len() {
+        let t = &tokens[i];
+        if at_start && (word(t, "DESCRIBE") || word(t, "DESC")) {
+            let mut j = i + 1;
+            while j < tokens.len() && is_space(&tokens[j]) {
+                j += 1;
+            }
+            if j < tokens.len() && word(&tokens[j], "HISTORY") {
+                let mut end = j + 1;
+                while end < tokens.len()
+                    && tokens[end] != Token::SemiColon
+                    && tokens[end] != Token::EOF
+                {
+                    end += 1;
+                }
+                let target: String = tokens[j + 1..end].iter().map(ToString::to_string).collect();
+                out.push_str(&format!("SELECT * FROM delta_history({})", target.trim()));
+                found = true;
+                at_start = false;
+                i = end;
+                continue;
+            }
+        }
+        if !is_space(t) {
+            at_start = *t == Token::SemiColon;
+        }
+        if *t != Token::EOF {
+            out.push_str(&t.to_string());
+        }
+        i += 1;
+    }
+    found.then_some(out)
+}
+
+/// `CREATE EXTERNAL TABLE t STORED AS DELTA LOCATION 'path'`.
+#[derive(Debug)]
+struct DeltaFactory {
+    paths: Arc<PathTables>,
+}
+
+#[async_trait::async_trait]
+impl TableProviderFactory for DeltaFactory {
+    async fn create(
+        &self,
+        _state: &dyn datafusion::catalog::Session,
+        cmd: &CreateExternalTable,
+    ) -> datafusion::error::Result<Arc<dyn TableProvider>> {
+        let options = ReadOptions::for_kind(Some(crate::sources::FileKind::Delta));
+        self.paths
+            .open(&cmd.locations, &options)
+            .await
+            .map_err(Error::into_datafusion)
     }
 }
 

@@ -189,6 +189,30 @@ pub(crate) async fn is_delta_table(store: &dyn ObjectStore, url: &ListingTableUr
     matches!(store.list_with_delimiter(Some(&log)).await, Ok(listing) if !listing.objects.is_empty())
 }
 
+/// Opens the Delta table at `url` as `options` ask: its rows at a version, or its history.
+async fn open_delta(
+    state: &SessionState,
+    config: &HostConfig,
+    url: &ListingTableUrl,
+    store: Arc<dyn ObjectStore>,
+    options: &ReadOptions,
+) -> Result<Arc<dyn TableProvider>> {
+    let _ = state;
+    let root = url.prefix().clone();
+    let store_url = url.object_store().as_str().to_string();
+    let table = config
+        .delta_cache()
+        .open(store, &store_url, root, &options.as_of)
+        .await?;
+    if options.history {
+        let batch = crate::delta::history(&table.snapshot()).await?;
+        let table = datafusion::datasource::MemTable::try_new(batch.schema(), vec![vec![batch]])
+            .map_err(Error::from_datafusion)?;
+        return Ok(Arc::new(table));
+    }
+    Ok(Arc::new(table))
+}
+
 /// Builds the table for `locations`, read with `options`.
 pub(crate) async fn open_table(
     state: &SessionState,
@@ -208,12 +232,21 @@ pub(crate) async fn open_table(
             .runtime_env()
             .object_store(url.object_store())
             .map_err(Error::from_datafusion)?;
+        let delta = options.kind == Some(FileKind::Delta);
         if is_delta_table(s.as_ref(), &url).await {
-            return Err(Error::Unsupported {
-                what: format!(
-                    "'{location}' is a Delta table; this build does not read Delta tables yet"
-                ),
-            });
+            if locations.len() > 1 {
+                return Err(Error::invalid(
+                    options.function(),
+                    format!("'{location}' is a Delta table; read one Delta table at a time"),
+                ));
+            }
+            return open_delta(state, config, &url, s, options).await;
+        }
+        if delta {
+            return Err(Error::invalid(
+                options.function(),
+                format!("'{location}' is not a Delta table (it has no _delta_log folder)"),
+            ));
         }
         if let Some(pattern) = url.get_glob().clone().filter(|g| g.as_str().contains('/')) {
             // A glob across folders (`events/2026-*/part-*.parquet`): DataFusion matches
@@ -288,6 +321,12 @@ pub(crate) async fn open_table(
         FileKind::Ipc => {
             let base = urls[0].object_store().as_str().to_string();
             return Ok(Arc::new(ipc::open_table(store, &files, &base).await?));
+        }
+        FileKind::Delta => {
+            return Err(Error::invalid(
+                options.function(),
+                format!("'{first_location}' is not a Delta table"),
+            ));
         }
     };
 

@@ -16,6 +16,8 @@ pub enum FileKind {
     Json,
     /// Arrow IPC, file or stream format.
     Ipc,
+    /// A Delta Lake table (a folder holding `_delta_log/`).
+    Delta,
 }
 
 const COMPRESSION_SUFFIXES: [(&str, FileCompressionType); 5] = [
@@ -34,6 +36,7 @@ impl FileKind {
             FileKind::Csv => "read_csv",
             FileKind::Json => "read_json",
             FileKind::Ipc => "read_ipc",
+            FileKind::Delta => "read_delta",
         }
     }
 
@@ -44,6 +47,7 @@ impl FileKind {
             "read_csv" | "read_csv_auto" => FileKind::Csv,
             "read_json" | "read_ndjson" | "read_json_auto" => FileKind::Json,
             "read_ipc" | "read_arrow" => FileKind::Ipc,
+            "read_delta" | "delta_scan" | "delta_history" => FileKind::Delta,
             _ => return None,
         })
     }
@@ -113,6 +117,10 @@ pub struct ReadOptions {
     pub hive_partitioning: Option<bool>,
     /// Rows read to infer a schema.
     pub schema_infer_max_records: Option<usize>,
+    /// Delta: the version to read.
+    pub as_of: crate::delta::AsOf,
+    /// Delta: the commit history rather than the rows.
+    pub history: bool,
 }
 
 impl ReadOptions {
@@ -195,6 +203,24 @@ impl ReadOptions {
                 }
             },
             "hive_partitioning" => self.hive_partitioning = Some(want_bool(&value)?),
+            "version" if self.kind == Some(FileKind::Delta) => match value {
+                OptionValue::Int(v) if v >= 0 => self.as_of = crate::delta::AsOf::Version(v),
+                other => {
+                    return Err(Error::invalid(
+                        function,
+                        format!("option 'version' takes a version number, got {other}"),
+                    ));
+                }
+            },
+            "timestamp" if self.kind == Some(FileKind::Delta) => match value {
+                OptionValue::Str(s) => self.as_of = crate::delta::AsOf::parse_timestamp(&s)?,
+                other => {
+                    return Err(Error::invalid(
+                        function,
+                        format!("option 'timestamp' takes an ISO 8601 string, got {other}"),
+                    ));
+                }
+            },
             "sample_size" | "schema_infer_max_records" => match value {
                 OptionValue::Int(n) if n > 0 => self.schema_infer_max_records = Some(n as usize),
                 other => {
@@ -208,7 +234,12 @@ impl ReadOptions {
                 return Err(Error::invalid(
                     function,
                     format!(
-                        "unknown option '{other}'; known options: header, delim, quote, escape, comment, nullstr, format, hive_partitioning, sample_size"
+                        "unknown option '{other}'; known options: {}",
+                        if self.kind == Some(FileKind::Delta) {
+                            "version, timestamp"
+                        } else {
+                            "header, delim, quote, escape, comment, nullstr, format, hive_partitioning, sample_size"
+                        }
                     ),
                 ));
             }

@@ -81,6 +81,20 @@ impl PathTables {
         }
     }
 
+    /// True when `name`, read as a relative path, is a Delta table (`FROM 'sales'`).
+    async fn is_delta_folder(&self, name: &str) -> bool {
+        let Ok(state) = self.state() else {
+            return false;
+        };
+        let Ok(url) = super::table_url(&self.config, name) else {
+            return false;
+        };
+        match state.runtime_env().object_store(url.object_store()) {
+            Ok(store) => super::is_delta_table(store.as_ref(), &url).await,
+            Err(_) => false,
+        }
+    }
+
     /// True for names a user means as a location rather than a registered table.
     pub fn looks_like_path(name: &str) -> bool {
         name.contains('/')
@@ -102,7 +116,7 @@ impl UrlTableFactory for PathTables {
         if let Some(table) = scratch {
             return Ok(Some(table));
         }
-        if !Self::looks_like_path(name) {
+        if !Self::looks_like_path(name) && !self.is_delta_folder(name).await {
             return Ok(None);
         }
         self.open(&[name.to_string()], &ReadOptions::default())

@@ -10,9 +10,11 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::parser::{CopyToSource, Statement as DFStatement};
 use datafusion::sql::sqlparser::ast::{
-    Expr, FunctionArg, FunctionArgExpr, Ident, ObjectName, TableAlias, TableFactor, UnaryOperator,
-    Value, VisitMut, VisitorMut,
+    Expr, FunctionArg, FunctionArgExpr, Ident, ObjectName, TableAlias, TableFactor, TableVersion,
+    UnaryOperator, Value, VisitMut, VisitorMut,
 };
+
+use crate::delta::AsOf;
 
 use super::options::{FileKind, OptionValue, ReadOptions};
 use crate::{Error, Result};
@@ -26,6 +28,9 @@ pub(crate) struct ReadCall {
     pub(crate) locations: Vec<String>,
     /// How to read them.
     pub(crate) options: ReadOptions,
+    /// A registered table the call reads instead of a location (time travel on a name,
+    /// `DESCRIBE HISTORY t`).
+    pub(crate) registered: Option<String>,
 }
 
 /// Replaces every `read_*` call in `statement` with a generated table name, returning the
@@ -65,11 +70,24 @@ impl VisitorMut for Rewriter {
 
     fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
         let TableFactor::Table {
-            name, alias, args, ..
+            name,
+            alias,
+            args,
+            version,
+            ..
         } = factor
         else {
             return ControlFlow::Continue(());
         };
+        if let Some(table_version) = version.take() {
+            return match self.time_travel(name, alias, args.is_some(), table_version) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => {
+                    self.error = Some(e);
+                    ControlFlow::Break(())
+                }
+            };
+        }
         let Some(function_args) = args else {
             // A quoted path (`FROM 'data/trips.parquet'`) is named after its file, as in
             // DuckDB, so columns read `trips.fare` rather than the whole path.
@@ -92,8 +110,8 @@ impl VisitorMut for Rewriter {
         let Some(kind) = FileKind::from_function(&function) else {
             return ControlFlow::Continue(());
         };
-        match parse_call(kind, &function_args.args) {
-            Ok((locations, options)) => {
+        match parse_call(kind, &function, &function_args.args) {
+            Ok((locations, options, registered)) => {
                 let table_name = format!(
                     "__quiver_read_{:08x}_{}",
                     hash(&options.key(&locations)),
@@ -113,6 +131,7 @@ impl VisitorMut for Rewriter {
                     table_name,
                     locations,
                     options,
+                    registered,
                 });
                 ControlFlow::Continue(())
             }
@@ -121,6 +140,100 @@ impl VisitorMut for Rewriter {
                 ControlFlow::Break(())
             }
         }
+    }
+}
+
+impl Rewriter {
+    /// `FROM t VERSION AS OF 3`, `FROM 'data/sales' TIMESTAMP AS OF '2026-01-01'`: the table
+    /// becomes a generated name resolved to that version.
+    fn time_travel(
+        &mut self,
+        name: &mut ObjectName,
+        alias: &mut Option<TableAlias>,
+        is_function: bool,
+        version: TableVersion,
+    ) -> Result<()> {
+        let clause = "time travel";
+        if is_function {
+            return Err(Error::invalid(
+                clause,
+                "VERSION AS OF applies to a table or a path; use read_delta('path', version => n)",
+            ));
+        }
+        let as_of = match &version {
+            TableVersion::VersionAsOf(expr) => match literal(clause, "version", expr)? {
+                OptionValue::Int(v) if v >= 0 => AsOf::Version(v),
+                other => {
+                    return Err(Error::invalid(
+                        clause,
+                        format!("VERSION AS OF takes a version number, got {other}"),
+                    ));
+                }
+            },
+            TableVersion::TimestampAsOf(expr) | TableVersion::ForSystemTimeAsOf(expr) => {
+                let text = match expr {
+                    Expr::TypedString(typed) => typed.value.value.clone().into_string(),
+                    other => match literal(clause, "timestamp", other)? {
+                        OptionValue::Str(s) => Some(s),
+                        _ => None,
+                    },
+                };
+                let Some(text) = text else {
+                    return Err(Error::invalid(
+                        clause,
+                        format!("TIMESTAMP AS OF takes a timestamp string, got {expr}"),
+                    ));
+                };
+                AsOf::parse_timestamp(&text)?
+            }
+            other => {
+                return Err(Error::Unsupported {
+                    what: format!("the time travel clause {other}"),
+                });
+            }
+        };
+        let mut options = ReadOptions::for_kind(Some(FileKind::Delta));
+        options.as_of = as_of;
+        let path = match name.0.as_slice() {
+            [part] => part
+                .as_ident()
+                .filter(|i| i.quote_style == Some('\''))
+                .map(|i| i.value.clone()),
+            _ => None,
+        };
+        let (locations, registered, shown) = match path {
+            Some(p) => (vec![p.clone()], None, super::table_name_for(&p)),
+            None => {
+                let last = name
+                    .0
+                    .last()
+                    .and_then(|p| p.as_ident())
+                    .map(|i| i.value.clone())
+                    .unwrap_or_default();
+                (vec![], Some(name.to_string()), last)
+            }
+        };
+        let table_name = format!(
+            "__quiver_asof_{:08x}_{}",
+            hash(&options.key(&locations)),
+            self.calls.len()
+        );
+        *name = ObjectName::from(vec![Ident::with_quote('"', table_name.clone())]);
+        if alias.is_none() {
+            *alias = Some(TableAlias {
+                explicit: true,
+                name: Ident::with_quote('"', shown),
+                columns: vec![],
+                at: None,
+            });
+        }
+        self.calls.push(ReadCall {
+            table_name,
+            locations,
+            options,
+            registered,
+        });
+        Ok(())
     }
 }
 
@@ -134,12 +247,26 @@ fn hash(s: &str) -> usize {
     (h & 0xffff_ffff) as usize
 }
 
-fn parse_call(kind: FileKind, args: &[FunctionArg]) -> Result<(Vec<String>, ReadOptions)> {
+type ParsedCall = (Vec<String>, ReadOptions, Option<String>);
+
+fn parse_call(kind: FileKind, name: &str, args: &[FunctionArg]) -> Result<ParsedCall> {
     let function = kind.function();
     let mut options = ReadOptions::for_kind(Some(kind));
+    options.history = name.eq_ignore_ascii_case("delta_history");
     let mut locations = None;
+    let mut registered = None;
     for arg in args {
         match arg {
+            // `delta_history(t)`, `read_delta(t, version => 2)`: a registered Delta table.
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(
+                expr @ (Expr::Identifier(_) | Expr::CompoundIdentifier(_)),
+            )) if kind == FileKind::Delta && locations.is_none() => {
+                registered = Some(match expr {
+                    Expr::Identifier(i) => i.value.clone(),
+                    other => other.to_string(),
+                });
+                locations = Some(vec![]);
+            }
             FunctionArg::Unnamed(FunctionArgExpr::Expr(expr)) if locations.is_none() => {
                 locations = Some(parse_locations(function, expr)?);
             }
@@ -168,7 +295,7 @@ fn parse_call(kind: FileKind, args: &[FunctionArg]) -> Result<(Vec<String>, Read
         }
     }
     match locations {
-        Some(l) if !l.is_empty() => Ok((l, options)),
+        Some(l) if !l.is_empty() || registered.is_some() => Ok((l, options, registered)),
         _ => Err(Error::invalid(
             function,
             "needs a path, as in read_parquet('data/*.parquet')",
