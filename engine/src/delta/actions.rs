@@ -105,5 +105,14 @@ pub(crate) struct Sidecar {
 
 /// The key under which log replay reconciles a data file: its path and deletion vector.
 pub(crate) fn file_key(path: &str, dv: Option<&DeletionVector>) -> (String, Option<String>) {
-    (path.to_string(), dv.map(DeletionVector::unique_id))
+    (canonical_path(path), dv.map(DeletionVector::unique_id))
+}
+
+/// One spelling per file for reconciliation: `file:/x`, `file:///x` and `/x` name the same
+/// local file, and writers have used each.
+fn canonical_path(path: &str) -> String {
+    match path.strip_prefix("file:") {
+        Some(rest) => format!("/{}", rest.trim_start_matches('/')),
+        None => path.to_string(),
+    }
 }

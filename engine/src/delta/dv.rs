@@ -28,15 +28,16 @@ pub(crate) fn z85_decode(text: &str) -> Option<Vec<u8>> {
     }
     let mut out = Vec::with_capacity(text.len() / 5 * 4);
     for chunk in text.as_bytes().chunks(5) {
-        let mut value: u64 = 0;
+        // Delta's encoder (Java) pads the last block and lets it wrap around 2^32; only the
+        // leading bytes of that block are data, so decode with the same wrapping.
+        let mut value: u32 = 0;
         for c in chunk {
             let digit = table[*c as usize];
             if digit == 255 {
                 return None;
             }
-            value = value * 85 + u64::from(digit);
+            value = value.wrapping_mul(85).wrapping_add(u32::from(digit));
         }
-        let value = u32::try_from(value).ok()?;
         out.extend_from_slice(&value.to_be_bytes());
     }
     Some(out)

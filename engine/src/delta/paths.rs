@@ -31,6 +31,10 @@ pub(crate) fn resolve(log: &DeltaLog, raw: &str) -> Result<Path> {
         return Path::from_url_path(url.path()).map_err(|e| escape(&e.to_string()));
     }
     if raw.starts_with('/') {
+        // An absolute path without a scheme is a local file (older Spark writers).
+        if log.store_url.starts_with("file:") {
+            return Path::from_url_path(raw).map_err(|e| escape(&e.to_string()));
+        }
         return Err(escape("is an absolute path without a scheme"));
     }
     let relative = Path::from_url_path(raw).map_err(|_| escape("escapes the table root"))?;
