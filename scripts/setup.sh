@@ -32,3 +32,9 @@ if ! python3 -c "import moto.server, boto3" >/dev/null 2>&1; then
     echo "setup: installing moto[server] and boto3 with pip"
     python3 -m pip install --quiet 'moto[server]' boto3
 fi
+
+# pyarrow: tests/delta/hash.py hashes Delta results the way the deltalake oracle was made.
+if ! python3 -c "import pyarrow" >/dev/null 2>&1; then
+    echo "setup: installing pyarrow with pip"
+    python3 -m pip install --quiet 'pyarrow==26.0.1'
+fi

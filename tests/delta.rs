@@ -340,3 +340,227 @@ async fn delta_tables_match_deltalake_and_expected_answers() {
         "now readable, remove from KNOWN_GAPS: {fixed:?}"
     );
 }
+
+/// A copy of delta-rs's `simple_table` (five commits) with its commits `0..=upto`.
+fn simple_table_copy(testdata: &Path, dir: &Path, upto: usize) {
+    let source = testdata.join("delta-rs/crates/test/tests/data/simple_table");
+    std::fs::create_dir_all(dir.join("_delta_log")).expect("mkdir");
+    for entry in std::fs::read_dir(&source).expect("table").flatten() {
+        if entry.path().extension().is_some_and(|e| e == "parquet") {
+            std::fs::copy(entry.path(), dir.join(entry.file_name())).expect("copy");
+        }
+    }
+    for v in 0..=upto {
+        copy_commit(&source, dir, v);
+    }
+}
+
+fn copy_commit(source: &Path, dir: &Path, v: usize) {
+    let name = format!("{v:020}.json");
+    std::fs::copy(
+        source.join("_delta_log").join(&name),
+        dir.join("_delta_log").join(&name),
+    )
+    .expect("copy commit");
+}
+
+async fn count(session: &Session, sql: &str) -> Result<i64, String> {
+    let batches = session.query(sql).await.map_err(|e| e.to_string())?;
+    let column = batches[0].column(0);
+    Ok(column
+        .as_any()
+        .downcast_ref::<quiver_engine::arrow::array::Int64Array>()
+        .expect("count is BIGINT")
+        .value(0))
+}
+
+#[tokio::test]
+async fn timestamps_resolve_to_the_last_commit_at_or_before_them() {
+    let Some(testdata) = common::testdata() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let table = tmp.path().join("t");
+    simple_table_copy(&testdata, &table, 4);
+    // Commit v is made at 2026-01-0{v+1} 00:00:00 UTC (its file time: no in-commit timestamps).
+    for v in 0..=4u64 {
+        let file = std::fs::File::options()
+            .write(true)
+            .open(table.join("_delta_log").join(format!("{v:020}.json")))
+            .expect("open commit");
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_767_225_600 + v * 86_400);
+        file.set_modified(at).expect("set time");
+    }
+    let session = common::session(1);
+    let path = sql_path(&table);
+    let version_rows = |v: i64| {
+        let path = path.clone();
+        let session = session.clone();
+        async move {
+            count(
+                &session,
+                &format!("SELECT count(*) FROM '{path}' VERSION AS OF {v}"),
+            )
+            .await
+        }
+    };
+    for (at, version) in [
+        ("2026-01-01 00:00:00", 0),
+        ("2026-01-03T12:30:00", 2),
+        ("2026-01-03", 2),
+        ("2026-01-03T01:00:00+02:00", 1),
+        ("2026-01-04T00:00:00.000Z", 3),
+        ("2030-06-01 00:00:00", 4),
+    ] {
+        let by_time = count(
+            &session,
+            &format!("SELECT count(*) FROM '{path}' TIMESTAMP AS OF '{at}'"),
+        )
+        .await
+        .expect("time travel");
+        let by_function = count(
+            &session,
+            &format!("SELECT count(*) FROM read_delta('{path}', timestamp => '{at}')"),
+        )
+        .await
+        .expect("read_delta timestamp");
+        let want = version_rows(version).await.expect("version");
+        assert_eq!((by_time, by_function), (want, want), "at {at}");
+    }
+    let err = count(
+        &session,
+        &format!("SELECT count(*) FROM '{path}' TIMESTAMP AS OF '2025-12-31 23:59:59'"),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.contains("no version at or before"), "{err}");
+    let err = count(
+        &session,
+        &format!("SELECT count(*) FROM '{path}' TIMESTAMP AS OF 'soon'"),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.contains("is not a timestamp"), "{err}");
+}
+
+#[tokio::test]
+async fn registered_tables_follow_new_commits() {
+    let Some(testdata) = common::testdata() else {
+        return;
+    };
+    let source = testdata.join("delta-rs/crates/test/tests/data/simple_table");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let table = tmp.path().join("t");
+    simple_table_copy(&testdata, &table, 3);
+    let session = common::session(1);
+    session
+        .run(&format!(
+            "CREATE EXTERNAL TABLE events STORED AS DELTA LOCATION '{}'",
+            sql_path(&table)
+        ))
+        .await
+        .expect("create external table");
+    let at_three = count(&session, "SELECT count(*) FROM events")
+        .await
+        .expect("v3");
+    assert_eq!(
+        at_three,
+        count(&session, "SELECT count(*) FROM events VERSION AS OF 3")
+            .await
+            .expect("v3")
+    );
+    copy_commit(&source, &table, 4);
+    let now = count(&session, "SELECT count(*) FROM events")
+        .await
+        .expect("v4");
+    let v4 = count(&session, "SELECT count(*) FROM events VERSION AS OF 4")
+        .await
+        .expect("v4");
+    assert_eq!(now, v4);
+    assert_ne!(now, at_three, "version 4 deletes rows");
+    let history = count(
+        &session,
+        "SELECT count(*) FROM (SELECT * FROM delta_history(events))",
+    )
+    .await
+    .expect("history");
+    assert_eq!(history, 5);
+    let err = count(&session, "SELECT count(*) FROM events VERSION AS OF 7")
+        .await
+        .unwrap_err();
+    assert!(
+        err.contains("version 7 does not exist; the newest version is 4"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn log_paths_that_leave_the_table_are_refused() {
+    let Some(testdata) = common::testdata() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("temp dir");
+    for (case, path) in [
+        ("dotdot", "../outside.parquet"),
+        ("encoded", "%2e%2e/outside.parquet"),
+        ("bucket", "s3://another-bucket/part.parquet"),
+    ] {
+        let table = tmp.path().join(case);
+        simple_table_copy(&testdata, &table, 0);
+        let commit = format!(
+            "{{\"add\":{{\"path\":\"{path}\",\"partitionValues\":{{}},\"size\":10,\"modificationTime\":0,\"dataChange\":true}}}}\n"
+        );
+        std::fs::write(
+            table.join("_delta_log").join(format!("{:020}.json", 1)),
+            commit,
+        )
+        .expect("write commit");
+        let session = common::session(1);
+        let err = count(
+            &session,
+            &format!("SELECT count(*) FROM '{}'", sql_path(&table)),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            err.contains(path)
+                && (err.contains("escapes the table root")
+                    || err.contains("outside the table's store")),
+            "{case}: {err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn corrupt_logs_name_the_file() {
+    let Some(testdata) = common::testdata() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let table = tmp.path().join("t");
+    simple_table_copy(&testdata, &table, 1);
+    let commit = table.join("_delta_log").join(format!("{:020}.json", 1));
+    let text = std::fs::read_to_string(&commit).expect("commit");
+    std::fs::write(&commit, &text[..text.len() / 2]).expect("truncate");
+    let session = common::session(1);
+    let err = count(
+        &session,
+        &format!("SELECT count(*) FROM '{}'", sql_path(&table)),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.contains("corrupt file") && err.contains("00000000000000000001.json"),
+        "{err}"
+    );
+    // Version 0 is still readable.
+    count(
+        &session,
+        &format!(
+            "SELECT count(*) FROM '{}' VERSION AS OF 0",
+            sql_path(&table)
+        ),
+    )
+    .await
+    .expect("version 0");
+}

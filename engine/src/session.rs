@@ -7,7 +7,6 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::TableProviderFactory;
 use datafusion::catalog::{DynamicFileCatalog, TableProvider, UrlTableFactory};
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
-use datafusion::datasource::MemTable;
 use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::error::DataFusionError;
@@ -381,14 +380,7 @@ impl Session {
                 format!("table '{name}' is not a Delta table"),
             ));
         };
-        if options.history {
-            let batch = crate::delta::history(&delta.snapshot()).await?;
-            return Ok(Arc::new(
-                MemTable::try_new(batch.schema(), vec![vec![batch]])
-                    .map_err(Error::from_datafusion)?,
-            ));
-        }
-        Ok(Arc::new(delta.as_of(&options.as_of).await?))
+        crate::delta::as_table(delta.as_of(&options.as_of).await?, options).await
     }
 
     /// Rewrites DataFusion's "table not found" into [`Error::TableNotFound`] with the names a

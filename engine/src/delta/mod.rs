@@ -143,6 +143,24 @@ impl SnapshotCache {
     }
 }
 
+/// What a `read_delta` / `delta_history` / `delta_info` call reads: the rows, the history or
+/// the summary.
+pub(crate) async fn as_table(
+    table: DeltaTable,
+    options: &crate::sources::ReadOptions,
+) -> Result<Arc<dyn datafusion::catalog::TableProvider>> {
+    let batch = if options.history {
+        history(&table.snapshot()).await?
+    } else if options.info {
+        info(&table.snapshot())?
+    } else {
+        return Ok(Arc::new(table));
+    };
+    let table = datafusion::datasource::MemTable::try_new(batch.schema(), vec![vec![batch]])
+        .map_err(Error::from_datafusion)?;
+    Ok(Arc::new(table))
+}
+
 /// The table's commits, newest first, as `DESCRIBE HISTORY` shows them.
 ///
 /// # Errors

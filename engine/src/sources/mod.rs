@@ -186,6 +186,13 @@ pub(crate) async fn is_delta_table(store: &dyn ObjectStore, url: &ListingTableUr
     let log = object_store::path::Path::from_iter(prefix.parts().chain(std::iter::once(
         object_store::path::PathPart::from("_delta_log"),
     )));
+    // Most tables have a checkpoint hint or their first commit: one request instead of
+    // listing a log that may hold thousands of files.
+    for hint in ["_last_checkpoint", "00000000000000000000.json"] {
+        if store.head(&log.clone().join(hint)).await.is_ok() {
+            return true;
+        }
+    }
     matches!(store.list_with_delimiter(Some(&log)).await, Ok(listing) if !listing.objects.is_empty())
 }
 
@@ -204,13 +211,7 @@ async fn open_delta(
         .delta_cache()
         .open(store, &store_url, root, &options.as_of)
         .await?;
-    if options.history {
-        let batch = crate::delta::history(&table.snapshot()).await?;
-        let table = datafusion::datasource::MemTable::try_new(batch.schema(), vec![vec![batch]])
-            .map_err(Error::from_datafusion)?;
-        return Ok(Arc::new(table));
-    }
-    Ok(Arc::new(table))
+    crate::delta::as_table(table, options).await
 }
 
 /// Builds the table for `locations`, read with `options`.

@@ -47,7 +47,7 @@ impl FileKind {
             "read_csv" | "read_csv_auto" => FileKind::Csv,
             "read_json" | "read_ndjson" | "read_json_auto" => FileKind::Json,
             "read_ipc" | "read_arrow" => FileKind::Ipc,
-            "read_delta" | "delta_scan" | "delta_history" => FileKind::Delta,
+            "read_delta" | "delta_scan" | "delta_history" | "delta_info" => FileKind::Delta,
             _ => return None,
         })
     }
@@ -121,6 +121,8 @@ pub struct ReadOptions {
     pub as_of: crate::delta::AsOf,
     /// Delta: the commit history rather than the rows.
     pub history: bool,
+    /// Delta: a summary of the snapshot (version, protocol, files) rather than the rows.
+    pub info: bool,
 }
 
 impl ReadOptions {

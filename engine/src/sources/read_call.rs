@@ -253,6 +253,7 @@ fn parse_call(kind: FileKind, name: &str, args: &[FunctionArg]) -> Result<Parsed
     let function = kind.function();
     let mut options = ReadOptions::for_kind(Some(kind));
     options.history = name.eq_ignore_ascii_case("delta_history");
+    options.info = name.eq_ignore_ascii_case("delta_info");
     let mut locations = None;
     let mut registered = None;
     for arg in args {

@@ -80,6 +80,47 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+    /// Look at a Delta table without writing a query.
+    Delta {
+        #[command(subcommand)]
+        action: DeltaCommand,
+    },
+}
+
+/// `quiver delta ...`.
+#[derive(Debug, Subcommand)]
+pub enum DeltaCommand {
+    /// The table's commits, newest first: version, time, operation, parameters, user metadata.
+    History {
+        /// The table's folder or URL.
+        path: String,
+    },
+    /// The table's version, protocol, features, files, size and partition columns.
+    Info {
+        /// The table's folder or URL.
+        path: String,
+        /// Describe this version instead of the newest.
+        #[arg(long)]
+        version: Option<u64>,
+    },
+}
+
+impl DeltaCommand {
+    /// The SQL this short-hand stands for.
+    fn sql(&self) -> String {
+        let quote = |p: &str| format!("'{}'", p.replace('\'', "''"));
+        match self {
+            DeltaCommand::History { path } => format!("DESCRIBE HISTORY {}", quote(path)),
+            DeltaCommand::Info {
+                path,
+                version: Some(v),
+            } => format!("SELECT * FROM delta_info({}, version => {v})", quote(path)),
+            DeltaCommand::Info {
+                path,
+                version: None,
+            } => format!("SELECT * FROM delta_info({})", quote(path)),
+        }
+    }
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -141,6 +182,12 @@ pub fn main() -> ExitCode {
         args.timer,
     );
 
+    if let Some(Command::Delta { action }) = &args.command {
+        if let Some(code) = runner.run_script(&rt, &action.sql()).failure_code() {
+            return code;
+        }
+        return runner.finish();
+    }
     if scripted {
         for sql in &args.commands {
             if let Some(code) = runner.run_script(&rt, sql).failure_code() {
