@@ -564,3 +564,24 @@ async fn corrupt_logs_name_the_file() {
     .await
     .expect("version 0");
 }
+
+#[tokio::test]
+async fn explain_analyze_reports_skipped_files() {
+    let Some(testdata) = common::testdata() else {
+        return;
+    };
+    let table = testdata.join("delta-rs/crates/test/tests/data/delta-0.8.0-partitioned");
+    let session = common::session(1);
+    let batches = session
+        .query(&format!(
+            "EXPLAIN ANALYZE SELECT count(*) FROM '{}' WHERE year = '2021'",
+            sql_path(&table)
+        ))
+        .await
+        .expect("explain analyze");
+    let text = quiver_engine::arrow::util::pretty::pretty_format_batches(&batches)
+        .expect("format")
+        .to_string();
+    assert!(text.contains("files=3 of 6 (3 skipped)"), "{text}");
+    assert!(text.contains("files_skipped=3"), "{text}");
+}

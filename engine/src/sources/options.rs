@@ -166,7 +166,15 @@ impl ReadOptions {
                 )),
             }
         };
-        match name.to_ascii_lowercase().as_str() {
+        let lower = name.to_ascii_lowercase();
+        if self.kind == Some(FileKind::Delta) && !matches!(lower.as_str(), "version" | "timestamp")
+        {
+            return Err(Error::invalid(
+                function,
+                format!("unknown option '{name}'; known options: version, timestamp"),
+            ));
+        }
+        match lower.as_str() {
             "header" | "has_header" => self.header = Some(want_bool(&value)?),
             "delim" | "delimiter" | "sep" | "separator" => {
                 self.delimiter = Some(want_char(&value)?)
