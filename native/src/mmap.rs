@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use futures::StreamExt;
 use futures::stream::{self, BoxStream};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
@@ -84,6 +85,52 @@ impl fmt::Display for MmapStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "MmapStore({})", self.inner)
     }
+}
+
+/// The files below `root` whose object path sorts after `offset`, in no particular order.
+/// Folders whose every path sorts before `offset` are not entered.
+fn list_after(root: std::path::PathBuf, offset: &str) -> Vec<Result<ObjectMeta>> {
+    let mut out = Vec::new();
+    let mut folders = vec![root];
+    while let Some(folder) = folders.pop() {
+        let entries = match std::fs::read_dir(&folder) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                out.push(Err(object_store::Error::Generic {
+                    store: "mmap",
+                    source: Box::new(e),
+                }));
+                continue;
+            }
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(location) = Path::from_filesystem_path(&path) else {
+                continue;
+            };
+            let name = location.as_ref();
+            if path.is_dir() {
+                if name >= offset || offset.starts_with(name) {
+                    folders.push(path);
+                }
+            } else if name > offset
+                && let Ok(meta) = std::fs::metadata(&path)
+            {
+                out.push(Ok(ObjectMeta {
+                    last_modified: meta
+                        .modified()
+                        .map(chrono::DateTime::<chrono::Utc>::from)
+                        .unwrap_or_default(),
+                    size: meta.len(),
+                    location,
+                    e_tag: None,
+                    version: None,
+                }));
+            }
+        }
+    }
+    out
 }
 
 fn out_of_range(range: &Range<u64>, len: u64) -> object_store::Error {
@@ -168,12 +215,18 @@ impl ObjectStore for MmapStore {
         self.inner.list(prefix)
     }
 
+    /// Lists the entries after `offset` below `prefix`, looking only at file names until
+    /// then: the wrapped store reads the metadata of every file and filters afterwards, which
+    /// makes "the Delta commits after version N" cost as much as listing the whole log.
     fn list_with_offset(
         &self,
         prefix: Option<&Path>,
         offset: &Path,
     ) -> BoxStream<'static, Result<ObjectMeta>> {
-        self.inner.list_with_offset(prefix, offset)
+        let Some(root) = prefix.and_then(|p| self.inner.path_to_filesystem(p).ok()) else {
+            return self.inner.list_with_offset(prefix, offset);
+        };
+        stream::iter(list_after(root, offset.as_ref()).into_iter()).boxed()
     }
 
     async fn list_with_delimiter(&self, prefix: Option<&Path>) -> Result<ListResult> {
@@ -202,6 +255,42 @@ impl<S: futures::Stream<Item = Result<Bytes>> + Send + 'static> BoxedStreamExt f
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn listing_after_an_offset_skips_what_sorts_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("_delta_log");
+        std::fs::create_dir_all(log.join("_sidecars")).unwrap();
+        for v in 0..5 {
+            std::fs::write(log.join(format!("{v:020}.json")), "{}").unwrap();
+        }
+        std::fs::write(log.join("_sidecars").join("a.parquet"), "x").unwrap();
+        let store = MmapStore::new();
+        let prefix = Path::from_filesystem_path(&log).unwrap();
+        let offset = Path::from_filesystem_path(log.join(format!("{:020}.json", 2))).unwrap();
+        let mut names: Vec<String> = store
+            .list_with_offset(Some(&prefix), &offset)
+            .map(|m| {
+                m.unwrap()
+                    .location
+                    .as_ref()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+            .await;
+        names.sort();
+        assert_eq!(
+            names,
+            vec![
+                format!("{:020}.json", 3),
+                format!("{:020}.json", 4),
+                "a.parquet".to_string()
+            ]
+        );
+    }
 
     #[tokio::test]
     async fn reads_are_slices_of_one_map() {

@@ -502,8 +502,18 @@ impl DeltaLog {
             .await
             .map_err(|e| self.parquet_error(path, e))?
         {
-            for action in self.batch_actions(path, &batch)? {
-                apply(action);
+            let (adds, others) =
+                super::checkpoint::split_batch(&batch).map_err(|e| self.file_error(path, e))?;
+            for add in adds {
+                apply(ActionLine {
+                    add: Some(add),
+                    ..ActionLine::default()
+                });
+            }
+            for row in others {
+                for action in self.batch_actions(path, &batch.slice(row, 1))? {
+                    apply(action);
+                }
             }
         }
         Ok(())
@@ -521,8 +531,8 @@ impl DeltaLog {
         }
     }
 
-    /// Turns checkpoint rows into actions through their JSON form, so that checkpoints and
-    /// commits share one parser.
+    /// Turns checkpoint rows other than `add` into actions through their JSON form, so that
+    /// checkpoints and commits share one parser for them.
     fn batch_actions(&self, path: &Path, batch: &RecordBatch) -> Result<Vec<ActionLine>> {
         let mut buf = Vec::with_capacity(batch.num_rows() * 256);
         let mut writer = LineDelimitedWriter::new(&mut buf);

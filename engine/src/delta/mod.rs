@@ -15,6 +15,7 @@
 //! has them, else commit file times). [`history`] lists commits for `DESCRIBE HISTORY`.
 
 mod actions;
+mod checkpoint;
 mod dv;
 mod log;
 mod paths;
