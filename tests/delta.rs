@@ -52,10 +52,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "reader feature variantType-preview",
     ),
     (
-        "delta-kernel-rs/kernel/tests/data/cdf-table-with-dv",
-        "version 5's inline deletion vector ends in a Z85 block above 2^32 ('##093'); decoded as Delta's Base85Codec does (wrapping), it names row 28168, so no row is deleted, while deltalake deletes row 3",
-    ),
-    (
         "delta-kernel-rs/kernel/tests/data/table-with-geo",
         "reader feature geospatial: geometry columns have no Arrow type here yet",
     ),

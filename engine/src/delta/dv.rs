@@ -27,18 +27,30 @@ pub(crate) fn z85_decode(text: &str) -> Option<Vec<u8>> {
         return None;
     }
     let mut out = Vec::with_capacity(text.len() / 5 * 4);
-    for chunk in text.as_bytes().chunks(5) {
-        // Delta's encoder (Java) pads the last block and lets it wrap around 2^32; only the
-        // leading bytes of that block are data, so decode with the same wrapping.
-        let mut value: u32 = 0;
-        for c in chunk {
+    let chunks = text.len() / 5;
+    for (i, chunk) in text.as_bytes().chunks(5).enumerate() {
+        // A block can never start with '#' (84 × 85⁴ > 2³²), so a last block that does is the
+        // short-tail form of Rust's `z85` crate, which some writers use: one '#' per padding
+        // byte, then the tail's value in the remaining digits, big-endian.
+        let padding = chunk.iter().take_while(|c| **c == b'#').count();
+        let digits = if i + 1 == chunks && padding > 0 {
+            if padding > 3 {
+                return None;
+            }
+            &chunk[padding..]
+        } else {
+            chunk
+        };
+        let mut value: u64 = 0;
+        for c in digits {
             let digit = table[*c as usize];
             if digit == 255 {
                 return None;
             }
-            value = value.wrapping_mul(85).wrapping_add(u32::from(digit));
+            value = value * 85 + u64::from(digit);
         }
-        out.extend_from_slice(&value.to_be_bytes());
+        let value = u32::try_from(value).ok()?;
+        out.extend_from_slice(&value.to_be_bytes()[padding.min(3)..]);
     }
     Some(out)
 }
@@ -225,6 +237,8 @@ mod tests {
             vec![0x86, 0x4F, 0xD2, 0x6F, 0xB5, 0x59, 0xF7, 0x5B]
         );
         assert!(z85_decode("Hell").is_none());
+        // The short-tail form: two padding bytes, then 0x0300 in three digits.
+        assert_eq!(z85_decode("00000##093").unwrap(), vec![0, 0, 0, 0, 3, 0]);
     }
 
     #[test]

@@ -201,8 +201,75 @@ impl DeltaLog {
         }
     }
 
-    /// Lists `_delta_log/`, from the entry after `after` when given.
+    /// Lists `_delta_log/`, from the entry after `after` when given. A store that cannot list
+    /// (a plain HTTP server) is probed instead: the checkpoint `_last_checkpoint` names, then
+    /// commit after commit until one is missing.
     pub(crate) async fn list(&self, after: Option<&str>) -> Result<Listing> {
+        let listed = self.list_by_store(after).await;
+        if !self.store_url.starts_with("http") {
+            return listed;
+        }
+        match listed {
+            Ok(l) if !l.commits.is_empty() || !l.checkpoints.is_empty() => Ok(l),
+            Ok(_) => self.list_by_probing(after).await,
+            Err(e) => {
+                log::debug!("{}: listing failed ({e}); probing the log", self.display());
+                self.list_by_probing(after).await
+            }
+        }
+    }
+
+    async fn list_by_probing(&self, after: Option<&str>) -> Result<Listing> {
+        let mut listing = Listing::default();
+        let mut next = after.and_then(parse_version).map_or(0, |v| v + 1);
+        if let Some((cp, parts)) = self.last_checkpoint().await
+            && cp >= next
+        {
+            let names: Vec<String> = match parts {
+                Some(n) if n > 1 => (1..=n)
+                    .map(|p| format!("{cp:020}.checkpoint.{p:010}.{n:010}.parquet"))
+                    .collect(),
+                _ => vec![format!("{cp:020}.checkpoint.parquet")],
+            };
+            for name in names {
+                if let Ok(meta) = self.store.head(&self.log_path(&name)).await {
+                    listing.add(meta);
+                }
+            }
+            if !listing.checkpoints.is_empty()
+                && self
+                    .store
+                    .head(&self.log_path(&format!("{next:020}.json")))
+                    .await
+                    .is_err()
+            {
+                next = cp + 1;
+            }
+        }
+        loop {
+            let batch: Vec<i64> = (next..next + FETCH_AHEAD as i64).collect();
+            let found: Vec<Option<ObjectMeta>> = stream::iter(batch)
+                .map(|v| async move {
+                    self.store
+                        .head(&self.log_path(&format!("{v:020}.json")))
+                        .await
+                        .ok()
+                })
+                .buffered(FETCH_AHEAD)
+                .collect()
+                .await;
+            let present = found.iter().take_while(|m| m.is_some()).count();
+            for meta in found.into_iter().flatten().take(present) {
+                listing.add(meta);
+            }
+            if present < FETCH_AHEAD {
+                return Ok(listing);
+            }
+            next += FETCH_AHEAD as i64;
+        }
+    }
+
+    async fn list_by_store(&self, after: Option<&str>) -> Result<Listing> {
         let prefix = self.root.clone().join("_delta_log");
         let mut listing = Listing::default();
         let mut entries = match after {

@@ -39,11 +39,11 @@ pub struct Args {
     pub files: Vec<PathBuf>,
 
     /// Output format: table, csv, json, ndjson, arrow, parquet or markdown.
-    #[arg(long, value_name = "FORMAT", default_value = "table", value_parser = parse_format)]
+    #[arg(long, value_name = "FORMAT", default_value = "table", value_parser = parse_format, global = true)]
     pub format: Format,
 
     /// Write results to FILE instead of standard output.
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    #[arg(short = 'o', long = "output", value_name = "FILE", global = true)]
     pub output: Option<PathBuf>,
 
     /// Memory operators may use before spilling to disk, such as 2GB or 512MiB.
@@ -60,7 +60,7 @@ pub struct Args {
 
     /// Rows shown by the table and markdown formats (0 shows all). Default: all when
     /// running -c or -f, 40 at the prompt.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", global = true)]
     pub max_rows: Option<usize>,
 
     /// Print each statement's run time on stderr.
