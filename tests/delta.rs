@@ -51,10 +51,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "delta-rs/crates/test/tests/data/spark-variant-checkpoint",
         "reader feature variantType-preview",
     ),
-    (
-        "delta-kernel-rs/kernel/tests/data/table-with-geo",
-        "reader feature geospatial: geometry columns have no Arrow type here yet",
-    ),
 ];
 
 /// What one read gave: the IPC file written, or the error.

@@ -345,9 +345,12 @@ impl Session {
         let Ok(references) = self.ctx.state().resolve_table_references(statement) else {
             return Ok(());
         };
+        let registered = self.table_names();
         for reference in references {
+            // Only tables registered by name follow new commits here; paths are opened (and
+            // brought up to date) when the statement is planned.
             let name = reference.table();
-            if name.starts_with("__quiver_") || PathTables::looks_like_path(name) {
+            if !registered.iter().any(|r| r == name) {
                 continue;
             }
             if let Ok(table) = self.ctx.table_provider(reference.clone()).await

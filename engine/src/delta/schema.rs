@@ -12,9 +12,10 @@ use super::actions::{Metadata, Protocol};
 
 /// Reader features this reader implements. Anything else in a table's `readerFeatures` is
 /// refused by name rather than read wrongly.
-pub(crate) const READER_FEATURES: [&str; 7] = [
+pub(crate) const READER_FEATURES: [&str; 8] = [
     "columnMapping",
     "deletionVectors",
+    "geospatial",
     "timestampNtz",
     "typeWidening",
     "typeWidening-preview",
@@ -217,6 +218,11 @@ fn primitive(name: &str) -> Result<DataType, String> {
         "date" => DataType::Date32,
         "timestamp" => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
         "timestamp_ntz" => DataType::Timestamp(TimeUnit::Microsecond, None),
+        // Geometries and geographies are stored as WKB; they read as binary, as DuckDB
+        // reads them without its spatial extension.
+        other if other.starts_with("geometry") || other.starts_with("geography") => {
+            DataType::Binary
+        }
         other => {
             if let Some(inner) = other
                 .strip_prefix("decimal(")
