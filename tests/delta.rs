@@ -25,31 +25,23 @@ use serde_json::Value;
 const KNOWN_GAPS: &[(&str, &str)] = &[
     (
         "delta-golden/kernel/kernel-defaults/src/test/resources/catalog-owned-preview",
-        "reader feature catalogManaged: the newest version comes from a catalog, which a path-only reader does not have",
+        "reader feature catalogManaged: the newest version is known only to a catalog (staged commits), which a path reader does not have",
     ),
     (
         "delta-golden/kernel/kernel-defaults/src/test/resources/spark-shredded-variant-preview-delta",
-        "reader feature variantType (shredded): no variant type in this Arrow/DataFusion stack yet",
+        "reader feature variantShredding-preview: shredded variants (typed_value columns) are not reassembled yet",
     ),
     (
         "delta-golden/spark/src/test/resources/delta/variant-stats-no-checkpoint",
-        "reader feature variantType",
+        "reader feature variantShredding-preview",
     ),
     (
         "delta-golden/spark/src/test/resources/delta/variant-stats-state-reconstruction",
-        "reader feature variantType",
-    ),
-    (
-        "delta-kernel-rs/kernel/tests/data/unshredded-variant",
-        "reader feature variantType-preview",
+        "reader feature variantShredding-preview",
     ),
     (
         "delta-rs/crates/test/tests/data/spark-shredded-variant-preview-delta",
-        "reader feature variantType (shredded)",
-    ),
-    (
-        "delta-rs/crates/test/tests/data/spark-variant-checkpoint",
-        "reader feature variantType-preview",
+        "reader feature variantShredding-preview",
     ),
 ];
 

@@ -12,7 +12,7 @@ use super::actions::{Metadata, Protocol};
 
 /// Reader features this reader implements. Anything else in a table's `readerFeatures` is
 /// refused by name rather than read wrongly.
-pub(crate) const READER_FEATURES: [&str; 8] = [
+pub(crate) const READER_FEATURES: [&str; 10] = [
     "columnMapping",
     "deletionVectors",
     "geospatial",
@@ -21,6 +21,8 @@ pub(crate) const READER_FEATURES: [&str; 8] = [
     "typeWidening-preview",
     "v2Checkpoint",
     "vacuumProtocolCheck",
+    "variantType",
+    "variantType-preview",
 ];
 
 /// Refuses protocols this reader cannot honour, naming what is missing.
@@ -223,6 +225,13 @@ fn primitive(name: &str) -> Result<DataType, String> {
         other if other.starts_with("geometry") || other.starts_with("geography") => {
             DataType::Binary
         }
+        // An unshredded variant, as the protocol stores it: its metadata dictionary and its
+        // value, both in the variant binary encoding. (Shredded variants need the reader
+        // feature variantShredding, which is refused.)
+        "variant" => DataType::Struct(Fields::from(vec![
+            Field::new("metadata", DataType::Binary, true),
+            Field::new("value", DataType::Binary, true),
+        ])),
         other => {
             if let Some(inner) = other
                 .strip_prefix("decimal(")
