@@ -618,17 +618,31 @@ impl DeltaLog {
         let infos: Vec<(ObjectMeta, serde_json::Map<String, serde_json::Value>)> =
             stream::iter(metas)
                 .map(|meta| async move {
-                    let bytes = self.read_bytes(&meta.location).await?;
-                    let info = self
-                        .parse_json(&meta.location, &bytes)?
-                        .into_iter()
-                        .find_map(|a| a.commit_info)
-                        .unwrap_or_default();
+                    let info = self.commit_info(&meta).await?;
                     Ok::<_, Error>((meta, info))
                 })
                 .buffered(FETCH_AHEAD)
                 .try_collect()
                 .await?;
+        Ok(Self::summaries(infos))
+    }
+
+    async fn commit_info(
+        &self,
+        meta: &ObjectMeta,
+    ) -> Result<serde_json::Map<String, serde_json::Value>> {
+        let bytes = self.read_bytes(&meta.location).await?;
+        Ok(self
+            .parse_json(&meta.location, &bytes)?
+            .into_iter()
+            .find_map(|a| a.commit_info)
+            .unwrap_or_default())
+    }
+
+    /// Commit times, newest first, from in-commit timestamps or increasing file times.
+    fn summaries(
+        infos: Vec<(ObjectMeta, serde_json::Map<String, serde_json::Value>)>,
+    ) -> Vec<CommitSummary> {
         let mut out = Vec::with_capacity(infos.len());
         let mut last: Option<DateTime<Utc>> = None;
         for (meta, info) in infos {
@@ -654,12 +668,32 @@ impl DeltaLog {
             });
         }
         out.reverse();
-        Ok(out)
+        out
     }
 
     /// The newest version committed at or before `at`.
     pub(crate) async fn version_at(&self, at: DateTime<Utc>) -> Result<i64> {
-        let commits = self.commits().await?;
+        // Without in-commit timestamps (the newest commit tells), file times answer, and no
+        // commit needs reading.
+        let listing = self.list(None).await?;
+        let newest_has_ict = match listing.commits.values().next_back() {
+            Some(meta) => self
+                .commit_info(meta)
+                .await?
+                .contains_key("inCommitTimestamp"),
+            None => false,
+        };
+        let commits = if newest_has_ict {
+            self.commits().await?
+        } else {
+            Self::summaries(
+                listing
+                    .commits
+                    .into_values()
+                    .map(|m| (m, serde_json::Map::new()))
+                    .collect(),
+            )
+        };
         if let Some(found) = commits.iter().find(|c| c.timestamp <= at) {
             return Ok(found.version);
         }
