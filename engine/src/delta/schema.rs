@@ -297,11 +297,14 @@ mod tests {
         let p = Protocol {
             min_reader_version: 3,
             min_writer_version: 7,
-            reader_features: Some(vec!["deletionVectors".into(), "variantType".into()]),
+            reader_features: Some(vec![
+                "deletionVectors".into(),
+                "variantShredding-preview".into(),
+            ]),
             writer_features: None,
         };
         let err = check_protocol(&p).unwrap_err();
-        assert!(err.contains("'variantType'"), "{err}");
+        assert!(err.contains("'variantShredding-preview'"), "{err}");
         assert!(!err.contains("'deletionVectors'"), "{err}");
     }
 
