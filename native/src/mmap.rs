@@ -104,13 +104,23 @@ fn list_after(root: std::path::PathBuf, offset: &str) -> Vec<Result<ObjectMeta>>
                 continue;
             }
         };
+        // One path conversion per folder (it resolves the path on disk), then names only.
+        let Ok(base) = Path::from_filesystem_path(&folder) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
-            let Ok(location) = Path::from_filesystem_path(&path) else {
+            let Some(file_name) = entry.file_name().to_str().map(str::to_string) else {
                 continue;
             };
+            let location = base.clone().join(file_name.as_str());
             let name = location.as_ref();
-            if path.is_dir() {
+            let is_dir = match entry.file_type() {
+                Ok(t) if t.is_symlink() => path.is_dir(),
+                Ok(t) => t.is_dir(),
+                Err(_) => false,
+            };
+            if is_dir {
                 if name >= offset || offset.starts_with(name) {
                     folders.push(path);
                 }

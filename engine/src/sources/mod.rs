@@ -198,13 +198,11 @@ pub(crate) async fn is_delta_table(store: &dyn ObjectStore, url: &ListingTableUr
 
 /// Opens the Delta table at `url` as `options` ask: its rows at a version, or its history.
 async fn open_delta(
-    state: &SessionState,
     config: &HostConfig,
     url: &ListingTableUrl,
     store: Arc<dyn ObjectStore>,
     options: &ReadOptions,
 ) -> Result<Arc<dyn TableProvider>> {
-    let _ = state;
     let root = url.prefix().clone();
     let store_url = url.object_store().as_str().to_string();
     let table = config
@@ -241,7 +239,7 @@ pub(crate) async fn open_table(
                     format!("'{location}' is a Delta table; read one Delta table at a time"),
                 ));
             }
-            return open_delta(state, config, &url, s, options).await;
+            return open_delta(config, &url, s, options).await;
         }
         if delta {
             return Err(Error::invalid(
