@@ -7,7 +7,7 @@ export CARGO_TARGET_DIR
 # Builds are CPU-bound; keep the machine responsive on small boxes.
 CARGO ?= cargo
 
-.PHONY: demo test setup test-rust test-wasm fmt-check lint bench compare clean
+.PHONY: demo test setup test-rust test-wasm test-js wasm fmt-check lint bench compare clean
 
 ## Run the guided tour: builds the CLI and runs `quiver demo`. It builds with the same
 ## features as the tests (`cargo test --no-run`), so a later `make test` rebuilds nothing.
@@ -15,8 +15,9 @@ demo: setup
 	$(CARGO) test --workspace --no-run --quiet
 	$(CARGO_TARGET_DIR)/debug/quiver demo
 
-## Run every test: unit, sqllogictest, corpora, TPC-H, CLI, and the wasm build check.
-test: setup fmt-check test-rust test-wasm
+## Run every test: unit, sqllogictest, corpora, TPC-H, CLI, the wasm build check, and the
+## npm package in Node and headless Chromium.
+test: setup fmt-check test-rust test-js
 
 setup:
 	@scripts/setup.sh
@@ -32,6 +33,15 @@ test-rust:
 test-wasm:
 	$(CARGO) build -p quiver-wasm --target wasm32-unknown-unknown
 	@ls -l $(CARGO_TARGET_DIR)/wasm32-unknown-unknown/debug/quiver_wasm.wasm | awk '{printf "wasm (debug, unoptimised) size: %.1f MB\n", $$5/1e6}'
+
+## Build the npm package into wasm/pkg (release wasm with SIMD, wasm-bindgen, wasm-opt).
+wasm: setup
+	scripts/build-wasm.sh
+
+# The package as a user installs it (npm pack + npm install into a temp project), tested in
+# Node 20 and in Debian's headless Chromium.
+test-js: wasm
+	cd wasm/tests && npm install --no-audit --no-fund --silent && npm test
 
 ## Lints, as CONTRIBUTING.md describes (not part of `make test`: clippy re-checks everything).
 lint:

@@ -121,6 +121,7 @@ impl Session {
             }),
         );
         let ctx = SessionContext::new_with_state(state);
+        ctx.register_udf(crate::delta::variant_to_json_udf());
         paths.attach(ctx.state_weak_ref());
         Ok(Self { ctx, paths })
     }

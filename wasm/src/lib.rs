@@ -1,63 +1,171 @@
 //! quiver-wasm: the engine compiled to `wasm32-unknown-unknown` behind a wasm-bindgen API.
 //!
-//! This crate is the browser and Node home of the same planner the native CLI uses. For now
-//! it exposes a minimal surface (a session that runs SQL over in-memory data and returns
-//! Arrow IPC bytes); it exists so that the engine's portability is compiled and checked on
-//! every change.
+//! This is the browser and Node home of the planner the native CLI uses. The host gives the
+//! engine two kinds of storage: files the page hands over (bytes, or `File`/`Blob` objects
+//! read by range) under `memory:///`, and `http(s)` URLs read with range requests through
+//! `fetch`. Everything is read-only: statements that would write get a clear error.
+//!
+//! The parts that do not touch JavaScript (configuration, the read-only rule, encoding
+//! results) live here and are tested natively; the bindings are in `browser`.
 
+use std::sync::Arc;
+
+use quiver_engine::arrow::datatypes::{DataType, Schema, SchemaRef};
+use quiver_engine::arrow::record_batch::RecordBatch;
+use quiver_engine::datafusion::sql::parser::Statement;
+use quiver_engine::datafusion::sql::sqlparser::ast::Statement as Sql;
 use quiver_engine::{HostConfig, Session};
 
+#[cfg(target_arch = "wasm32")]
+mod browser;
+pub mod slt;
+#[cfg(target_arch = "wasm32")]
+mod stores;
+
+/// Where files handed over by the page live; relative paths in SQL resolve against it.
+pub const MEMORY_ROOT: &str = "memory:///";
+
 /// The host configuration used in the browser: one partition (no threads) and no spilling.
-pub fn browser_config() -> HostConfig {
-    HostConfig::default()
+pub fn browser_config(memory_limit: Option<usize>, batch_size: Option<usize>) -> HostConfig {
+    let config = HostConfig::default()
         .with_target_partitions(1)
         .with_spill(false, None)
+        .with_memory_limit(memory_limit)
+        .with_base_dir(MEMORY_ROOT);
+    match batch_size {
+        Some(n) => config.with_batch_size(n),
+        None => config,
+    }
 }
 
-/// Runs `sql` and returns the last statement's result as an Arrow IPC stream.
+/// Refuses statements that write: the browser build reads data and never changes it.
+///
+/// # Errors
+/// A message naming the statement and pointing to the native CLI.
+pub fn check_read_only(statement: &Statement) -> Result<(), String> {
+    let what = match statement {
+        Statement::CopyTo(_) => Some("COPY"),
+        Statement::Statement(s) => match s.as_ref() {
+            Sql::Insert(_) => Some("INSERT"),
+            Sql::Update(_) => Some("UPDATE"),
+            Sql::Delete(_) => Some("DELETE"),
+            Sql::Merge(_) => Some("MERGE"),
+            Sql::Truncate(_) => Some("TRUNCATE"),
+            Sql::Copy { .. } => Some("COPY"),
+            // An in-memory table built from a query stays in the page; a table with storage
+            // (`USING DELTA`, `LOCATION`) would be written.
+            Sql::CreateTable(t) if t.query.is_none() || t.location.is_some() => {
+                Some("CREATE TABLE")
+            }
+            _ => None,
+        },
+        _ => None,
+    };
+    match what {
+        Some(what) => Err(format!(
+            "{what} is native-only: Quiver in the browser reads data but does not write it (use the quiver CLI)"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Encodes `batches` as an Arrow IPC stream (what `apache-arrow`'s `tableFromIPC` reads).
+///
+/// # Errors
+/// The encoder's error, as text.
+pub fn to_ipc(schema: SchemaRef, batches: &[RecordBatch]) -> Result<Vec<u8>, String> {
+    use quiver_engine::output::{Format, OutputOptions, encode};
+    encode(Format::Arrow, schema, batches, &OutputOptions::default()).map_err(|e| e.to_string())
+}
+
+/// A table's columns as JSON: `[{"name", "type", "nullable"}]`.
+pub fn schema_json(schema: &Schema) -> String {
+    let columns: Vec<serde_json::Value> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "name": f.name(),
+                "type": type_name(f.data_type()),
+                "nullable": f.is_nullable(),
+            })
+        })
+        .collect();
+    serde_json::Value::Array(columns).to_string()
+}
+
+fn type_name(t: &DataType) -> String {
+    t.to_string()
+}
+
+/// Plans and runs every statement of `sql` in order, refusing writes; the last statement's
+/// schema and rows.
 ///
 /// # Errors
 /// The engine's error, as text.
-pub async fn query_ipc(session: &Session, sql: &str) -> Result<Vec<u8>, String> {
-    use quiver_engine::output::{Format, OutputOptions, encode};
-    let batches = session.query(sql).await.map_err(|e| e.to_string())?;
-    let schema = match batches.first() {
-        Some(b) => b.schema(),
-        None => std::sync::Arc::new(quiver_engine::arrow::datatypes::Schema::empty()),
-    };
-    encode(Format::Arrow, schema, &batches, &OutputOptions::default()).map_err(|e| e.to_string())
+pub async fn run(session: &Session, sql: &str) -> Result<(SchemaRef, Vec<RecordBatch>), String> {
+    use futures::TryStreamExt;
+    let statements = session.statements(sql).map_err(|e| e.to_string())?;
+    for statement in &statements {
+        check_read_only(statement)?;
+    }
+    let mut out = (Arc::new(Schema::empty()) as SchemaRef, Vec::new());
+    for statement in statements {
+        let plan = session.plan(statement).await.map_err(|e| e.to_string())?;
+        let stream = session.execute(plan).await.map_err(|e| e.to_string())?;
+        let schema = stream.schema();
+        let batches: Vec<RecordBatch> = stream.try_collect().await.map_err(|e| e.to_string())?;
+        out = (schema, batches);
+    }
+    Ok(out)
 }
 
-#[cfg(target_arch = "wasm32")]
-mod bindings {
-    use wasm_bindgen::prelude::*;
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    /// A Quiver session in JavaScript.
-    #[wasm_bindgen]
-    pub struct Quiver {
-        session: quiver_engine::Session,
+    fn first(sql: &str) -> Statement {
+        let session = Session::new(browser_config(None, None)).unwrap();
+        session.statements(sql).unwrap().remove(0)
     }
 
-    #[wasm_bindgen]
-    impl Quiver {
-        /// Creates a session.
-        #[wasm_bindgen(constructor)]
-        pub fn new() -> Result<Quiver, JsError> {
-            let session = quiver_engine::Session::new(super::browser_config())
-                .map_err(|e| JsError::new(&e.to_string()))?;
-            Ok(Quiver { session })
+    #[test]
+    fn writes_are_refused_by_name() {
+        for (sql, what) in [
+            ("INSERT INTO t VALUES (1)", "INSERT"),
+            ("COPY (SELECT 1) TO 'x.parquet'", "COPY"),
+            ("DELETE FROM t WHERE a = 1", "DELETE"),
+            ("UPDATE t SET a = 1", "UPDATE"),
+            ("CREATE TABLE t (a INT) LOCATION 'x'", "CREATE TABLE"),
+        ] {
+            let err = check_read_only(&first(sql)).unwrap_err();
+            assert!(
+                err.starts_with(what) && err.contains("native-only"),
+                "{sql}: {err}"
+            );
         }
+        for sql in [
+            "SELECT 1",
+            "CREATE VIEW v AS SELECT 1",
+            "CREATE TABLE m AS SELECT 1 AS a",
+            "EXPLAIN SELECT 1",
+        ] {
+            assert!(check_read_only(&first(sql)).is_ok(), "{sql}");
+        }
+    }
 
-        /// Runs SQL and returns the result as Arrow IPC stream bytes.
-        pub async fn query(&self, sql: String) -> Result<Vec<u8>, JsError> {
-            super::query_ipc(&self.session, &sql)
-                .await
-                .map_err(|e| JsError::new(&e))
-        }
-
-        /// The engine's version.
-        pub fn version() -> String {
-            env!("CARGO_PKG_VERSION").to_string()
-        }
+    #[tokio::test]
+    async fn results_are_arrow_ipc_streams() {
+        let session = Session::new(browser_config(None, Some(2))).unwrap();
+        let (schema, batches) = run(&session, "SELECT * FROM (VALUES (1), (2), (3)) t(a)")
+            .await
+            .unwrap();
+        let bytes = to_ipc(schema, &batches).unwrap();
+        let reader =
+            quiver_engine::arrow::ipc::reader::StreamReader::try_new(&bytes[..], None).unwrap();
+        let rows: usize = reader.map(|b| b.unwrap().num_rows()).sum();
+        assert_eq!(rows, 3);
+        let err = run(&session, "INSERT INTO x VALUES (1)").await.unwrap_err();
+        assert!(err.contains("native-only"), "{err}");
     }
 }

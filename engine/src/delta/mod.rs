@@ -21,6 +21,9 @@ mod log;
 mod paths;
 mod provider;
 mod schema;
+mod variant;
+
+pub use variant::variant_to_json_udf;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -260,6 +260,7 @@ async fn scan(
         .with_projection_indices(Some(scan_indices))
         .map_err(Error::from_datafusion)?
         .with_limit(limit)
+        .with_expr_adapter(Some(Arc::new(super::variant::VariantAdapterFactory)))
         .build();
     let inner: Arc<dyn ExecutionPlan> = DataSourceExec::from_data_source(config);
     Ok(Arc::new(DeltaScanExec::new(
@@ -305,6 +306,9 @@ fn file_predicate(
             ok.then_some(renamed)
         })
         .filter(|e| !(schema.mapped && references_nested_fields(e)))
+        // Variants are compared unshredded; their Parquet statistics describe the shredded
+        // columns, if any.
+        .filter(|e| !references_variants(e, schema))
         .collect();
     let predicate = conjunction(usable)?;
     state.create_physical_expr(predicate, &df_schema).ok()
@@ -324,6 +328,15 @@ fn references_nested_fields(e: &Expr) -> bool {
         Ok(TreeNodeRecursion::Continue)
     });
     nested
+}
+
+/// True when `e` reads a column that holds variants.
+fn references_variants(e: &Expr, schema: &TableSchema) -> bool {
+    e.column_refs().iter().any(|c| {
+        schema.columns.iter().any(|col| {
+            col.physical == c.name && super::variant::contains_variant(&col.physical_type)
+        })
+    })
 }
 
 /// The rows of `add` to read: all but those its deletion vector names.

@@ -12,7 +12,7 @@ use super::actions::{Metadata, Protocol};
 
 /// Reader features this reader implements. Anything else in a table's `readerFeatures` is
 /// refused by name rather than read wrongly.
-pub(crate) const READER_FEATURES: [&str; 10] = [
+pub(crate) const READER_FEATURES: [&str; 12] = [
     "columnMapping",
     "deletionVectors",
     "geospatial",
@@ -21,6 +21,8 @@ pub(crate) const READER_FEATURES: [&str; 10] = [
     "typeWidening-preview",
     "v2Checkpoint",
     "vacuumProtocolCheck",
+    "variantShredding",
+    "variantShredding-preview",
     "variantType",
     "variantType-preview",
 ];
@@ -39,6 +41,15 @@ pub(crate) fn check_protocol(p: &Protocol) -> Result<(), String> {
             Ok(())
         }
         3 => {
+            // A catalog-managed table's newest commits live in its catalog until they are
+            // published; reading the folder alone could show an out-of-date version.
+            if p.reader_features
+                .iter()
+                .flatten()
+                .any(|f| f == "catalogManaged")
+            {
+                return Err("reader feature 'catalogManaged' not supported by Quiver: the table's catalog holds its newest commits, and Quiver reads Delta tables from storage only".into());
+            }
             let missing: Vec<&String> = p
                 .reader_features
                 .iter()
@@ -225,9 +236,9 @@ fn primitive(name: &str) -> Result<DataType, String> {
         other if other.starts_with("geometry") || other.starts_with("geography") => {
             DataType::Binary
         }
-        // An unshredded variant, as the protocol stores it: its metadata dictionary and its
-        // value, both in the variant binary encoding. (Shredded variants need the reader
-        // feature variantShredding, which is refused.)
+        // A variant, unshredded: its metadata dictionary and its value, both in the variant
+        // binary encoding. Files that shred it (typed_value columns) are folded back to this
+        // form as they are read (see `variant.rs`).
         "variant" => DataType::Struct(Fields::from(vec![
             Field::new("metadata", DataType::Binary, true),
             Field::new("value", DataType::Binary, true),
@@ -297,14 +308,11 @@ mod tests {
         let p = Protocol {
             min_reader_version: 3,
             min_writer_version: 7,
-            reader_features: Some(vec![
-                "deletionVectors".into(),
-                "variantShredding-preview".into(),
-            ]),
+            reader_features: Some(vec!["deletionVectors".into(), "catalogManaged".into()]),
             writer_features: None,
         };
         let err = check_protocol(&p).unwrap_err();
-        assert!(err.contains("'variantShredding-preview'"), "{err}");
+        assert!(err.contains("'catalogManaged'"), "{err}");
         assert!(!err.contains("'deletionVectors'"), "{err}");
     }
 

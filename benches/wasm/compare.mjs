@@ -1,0 +1,225 @@
+// quiver-wasm against @duckdb/duckdb-wasm 1.32.0 in the same headless Chromium:
+//   - the gzip size of each engine's .wasm;
+//   - time from create() to the first result;
+//   - TPC-H SF 0.1 (the 22 queries benches/compare.py runs natively), with both engines
+//     loading the same Arrow IPC bytes; Quiver's own times over the Parquet files beside.
+// Both engines run in a Web Worker (AsyncQuiver, AsyncDuckDB). Each query: one warm-up, then
+// --runs timed runs; the median is reported and the ratio quiver/duckdb (below 1 means
+// Quiver is faster), with the geometric mean over the queries both answer.
+//
+//   make wasm && cd benches/wasm && npm install && node compare.mjs [--scale 0.1] [--runs 3] [--queries 1,6]
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '../..');
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((pairs, a, i, all) => (a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), []),
+);
+const scale = args.scale ?? '0.1';
+const runs = Number(args.runs ?? 3);
+const only = args.queries ? new Set(args.queries.split(',').map(Number)) : null;
+const TABLES = ['region', 'nation', 'supplier', 'customer', 'part', 'partsupp', 'orders', 'lineitem'];
+
+function queryDir() {
+  for (const dir of [
+    resolve(repo, '../shared/testdata/tpch/datafusion/benchmarks/queries'),
+    '/work/shared/testdata/tpch/datafusion/benchmarks/queries',
+  ]) {
+    if (existsSync(dir)) return dir;
+  }
+  throw new Error('the TPC-H query texts (../shared/testdata/tpch) are missing');
+}
+
+/** TPC-H at `scale` as Parquet (tpchgen-cli) and as Arrow IPC streams (pyarrow). */
+function ensureData() {
+  const dir = join(repo, 'benches/data', `tpch-sf${scale}`);
+  const ipc = join(dir, 'ipc');
+  if (!existsSync(join(ipc, 'lineitem.arrows'))) {
+    mkdirSync(ipc, { recursive: true });
+    execFileSync('python3', ['-m', 'pip', 'install', '--quiet', 'tpchgen-cli==4.0.0', 'pyarrow'], { stdio: 'inherit' });
+    execFileSync('tpchgen-cli', ['-s', scale, '--format', 'parquet', '--output-dir', join(dir, 'parquet')], { stdio: 'inherit' });
+    execFileSync('python3', ['-c', `
+import pyarrow.parquet as pq, pyarrow as pa, pathlib, sys
+src = pathlib.Path(sys.argv[1]); out = pathlib.Path(sys.argv[2])
+for f in src.glob('*.parquet'):
+    t = pq.read_table(f)
+    with pa.OSFile(str(out / (f.stem + '.arrows')), 'wb') as sink:
+        with pa.ipc.new_stream(sink, t.schema) as w:
+            w.write_table(t)
+`, join(dir, 'parquet'), ipc], { stdio: 'inherit' });
+  }
+  return dir;
+}
+
+function chromiumPath() {
+  return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser']).toString().trim();
+}
+
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
+
+function serve(roots) {
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    const [, prefix, ...rest] = path.split('/');
+    const base = roots[prefix];
+    const file = base && normalize(join(base, ...rest));
+    if (!file || !(file === base || file.startsWith(base + sep)) || !existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+    res.end(readFileSync(file));
+  });
+  return new Promise((done) => server.listen(0, '127.0.0.1', () => done({ server, url: `http://127.0.0.1:${server.address().port}` })));
+}
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>quiver-wasm vs duckdb-wasm</title>
+<script type="importmap">{"imports": {
+  "apache-arrow": "/modules/apache-arrow/Arrow.dom.mjs",
+  "flatbuffers": "/modules/flatbuffers/mjs/flatbuffers.js",
+  "quiver-wasm": "/pkg/index.js",
+  "@duckdb/duckdb-wasm": "/modules/@duckdb/duckdb-wasm/dist/duckdb-browser.mjs"
+}}</script>
+<script type="module">
+import { AsyncQuiver } from 'quiver-wasm';
+import * as duckdb from '@duckdb/duckdb-wasm';
+
+const now = () => performance.now();
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function bytes(url) {
+  return new Uint8Array(await (await fetch(url)).arrayBuffer());
+}
+
+window.bench = {
+  async startQuiver() {
+    const t0 = now();
+    const q = await AsyncQuiver.create();
+    await q.query('SELECT 1');
+    window.quiver = q;
+    return now() - t0;
+  },
+  async startDuck() {
+    const t0 = now();
+    const worker = new Worker('/modules/@duckdb/duckdb-wasm/dist/duckdb-browser-eh.worker.js');
+    const db = new duckdb.AsyncDuckDB(new duckdb.VoidLogger(), worker);
+    await db.instantiate('/modules/@duckdb/duckdb-wasm/dist/duckdb-eh.wasm');
+    const conn = await db.connect();
+    await conn.query('SELECT 1');
+    window.duck = conn;
+    return now() - t0;
+  },
+  async load(tables, format) {
+    const t0 = now();
+    for (const t of tables) {
+      const data = await bytes('/data/' + (format === 'ipc' ? 'ipc/' + t + '.arrows' : 'parquet/' + t + '.parquet'));
+      if (format === 'ipc') {
+        await window.quiver.registerFile(t + '.arrows', data);
+        await window.duck.insertArrowFromIPCStream(data, { name: t });
+      } else {
+        await window.quiver.registerFile(t + '_pq.parquet', data);
+      }
+    }
+    return now() - t0;
+  },
+  async time(engine, statements, runs) {
+    const run = async () => {
+      let rows = 0;
+      for (const sql of statements) {
+        if (engine === 'duckdb') rows = (await window.duck.query(sql)).numRows;
+        else rows = (await window.quiver.queryTable(sql)).numRows;
+      }
+      return rows;
+    };
+    try {
+      const rows = await run();
+      const times = [];
+      for (let i = 0; i < runs; i++) {
+        const t0 = now();
+        await run();
+        times.push(now() - t0);
+      }
+      return { ms: median(times), rows };
+    } catch (e) {
+      return { error: String(e.message ?? e).slice(0, 200) };
+    }
+  },
+};
+window.ready = true;
+</script>`;
+
+function statements(text) {
+  return text
+    .split('\n')
+    .filter((l) => !l.trim().startsWith('--'))
+    .join('\n')
+    .split(';')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+async function main() {
+  const pkg = join(repo, 'wasm/pkg');
+  if (!existsSync(join(pkg, 'quiver_wasm_bg.wasm'))) throw new Error('build the package first: make wasm');
+  const data = ensureData();
+  const modules = join(here, 'node_modules');
+  const page = join(data, 'page');
+  mkdirSync(page, { recursive: true });
+  writeFileSync(join(page, 'index.html'), PAGE);
+  const { server, url } = await serve({ pkg, modules, data, page });
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({
+    executablePath: chromiumPath(),
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+  });
+  const tab = await browser.newPage();
+  await tab.goto(`${url}/page/index.html`);
+  await tab.waitForFunction(() => window.ready === true);
+
+  const gz = (file) => gzipSync(readFileSync(file), { level: 9 }).length / 1e6;
+  const quiverGz = gz(join(pkg, 'quiver_wasm_bg.wasm'));
+  const duckGz = gz(join(modules, '@duckdb/duckdb-wasm/dist/duckdb-eh.wasm'));
+  console.log(`wasm gzip size: quiver ${quiverGz.toFixed(2)} MB, duckdb-eh ${duckGz.toFixed(2)} MB`);
+
+  const startQuiver = await tab.evaluate(() => window.bench.startQuiver());
+  const startDuck = await tab.evaluate(() => window.bench.startDuck());
+  console.log(`create() to first result: quiver ${startQuiver.toFixed(0)} ms, duckdb ${startDuck.toFixed(0)} ms`);
+  const loadIpc = await tab.evaluate((t) => window.bench.load(t, 'ipc'), TABLES);
+  await tab.evaluate((t) => window.bench.load(t, 'parquet'), TABLES);
+  console.log(`loading SF ${scale} from Arrow IPC into both: ${loadIpc.toFixed(0)} ms`);
+
+  const dir = queryDir();
+  const rows = [];
+  for (let n = 1; n <= 22; n++) {
+    if (only && !only.has(n)) continue;
+    const text = readFileSync(join(dir, `q${n}.sql`), 'utf8');
+    const ipcSql = statements(text);
+    const pqSql = ipcSql.map((s) => TABLES.reduce((acc, t) => acc.replace(new RegExp(`\\b${t}\\b`, 'g'), `${t}_pq`), s));
+    const quiver = await tab.evaluate(([s, r]) => window.bench.time('quiver', s, r), [ipcSql, runs]);
+    const duck = await tab.evaluate(([s, r]) => window.bench.time('duckdb', s, r), [ipcSql, runs]);
+    const parquet = await tab.evaluate(([s, r]) => window.bench.time('quiver', s, r), [pqSql, runs]);
+    const ratio = quiver.ms && duck.ms ? quiver.ms / duck.ms : null;
+    rows.push({ q: n, quiver, duck, parquet, ratio });
+    const f = (x) => (x.error ? `error: ${x.error}` : `${x.ms.toFixed(1)} ms (${x.rows} rows)`);
+    console.log(`q${n}: quiver ${f(quiver)} | duckdb ${f(duck)} | ratio ${ratio?.toFixed(2) ?? '-'} | quiver parquet ${f(parquet)}`);
+  }
+  const ratios = rows.map((r) => r.ratio).filter((r) => r);
+  const geomean = Math.exp(ratios.reduce((a, r) => a + Math.log(r), 0) / ratios.length);
+  console.log(`geometric mean quiver/duckdb over ${ratios.length} queries: ${geomean.toFixed(2)}`);
+  const out = join(repo, 'benches/results');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(
+    join(out, `wasm-compare-sf${scale}.json`),
+    JSON.stringify({ scale, runs, quiverGz, duckGz, startQuiver, startDuck, loadIpc, rows, geomean }, null, 2),
+  );
+  await browser.close();
+  server.close();
+}
+
+await main();

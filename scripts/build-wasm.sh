@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds the npm package into wasm/pkg: the engine for wasm32 with SIMD, its wasm-bindgen
+# glue, wasm-opt, and the JS wrapper, types and README from wasm/js.
+# Installs what it needs (wasm-bindgen-cli at the crate's exact version, binaryen) first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/quiver/target}"
+PROFILE="${QUIVER_WASM_PROFILE:-wasm-release}"
+OUT=wasm/pkg
+
+bindgen_version=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p' | head -1)
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_version" ]; then
+    echo "build-wasm: installing wasm-bindgen-cli $bindgen_version (a few minutes, once)"
+    cargo install wasm-bindgen-cli --version "$bindgen_version"
+fi
+if ! command -v wasm-opt >/dev/null 2>&1; then
+    echo "build-wasm: installing binaryen (wasm-opt) with apt-get"
+    SUDO=""
+    if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq binaryen >/dev/null
+fi
+
+RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+simd128" \
+    cargo build -p quiver-wasm --target wasm32-unknown-unknown --profile "$PROFILE"
+wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/$PROFILE/quiver_wasm.wasm"
+
+rm -rf "$OUT"
+mkdir -p "$OUT"
+wasm-bindgen --target web --out-dir "$OUT" --out-name quiver_wasm "$wasm"
+# -O2 keeps query speed; the size goal is met on the gzip transfer size.
+wasm-opt -O2 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
+    --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    "$OUT/quiver_wasm_bg.wasm" -o "$OUT/quiver_wasm_bg.wasm"
+cp wasm/js/index.js wasm/js/core.js wasm/js/worker.js wasm/js/index.d.ts wasm/js/package.json wasm/js/README.md "$OUT/"
+size=$(stat -c %s "$OUT/quiver_wasm_bg.wasm")
+gz=$(gzip -9 -c "$OUT/quiver_wasm_bg.wasm" | wc -c)
+echo "build-wasm: $OUT/quiver_wasm_bg.wasm $(awk -v s="$size" 'BEGIN{printf "%.1f", s/1e6}') MB, gzip $(awk -v s="$gz" 'BEGIN{printf "%.2f", s/1e6}') MB"

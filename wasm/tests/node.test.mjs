@@ -1,0 +1,50 @@
+// The package in Node 20, installed from its packed tarball into a fresh project, running
+// the shared test functions (cases.js) and the bad-input suite.
+
+import { before, test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { cases } from './cases.js';
+import { badFiles } from './bad_files.js';
+import { install, testdata, walk } from './setup.mjs';
+
+const data = testdata();
+let env;
+
+before(async () => {
+  const { quiver, arrow } = await install();
+  const load = async (path) => new Uint8Array(readFileSync(join(data, path)));
+  env = {
+    Quiver: quiver.Quiver,
+    arrow,
+    load,
+    blob: async (path) => new Blob([await load(path)]),
+    deltaFiles: async (folder) => {
+      const files = new Map();
+      for (const name of walk(join(data, folder))) files.set(name, await load(`${folder}/${name}`));
+      return files;
+    },
+    list: async (folder) => walk(join(data, folder)).map((name) => `${folder}/${name}`),
+  };
+});
+
+for (const [name, run] of Object.entries(cases)) {
+  test(name, { skip: !data && 'no testdata' }, () => run(env));
+}
+
+test('bad files give errors and the instance keeps working', { skip: !data && 'no testdata' }, async () => {
+  const report = await badFiles(env);
+  console.log(`bad files: ${JSON.stringify(report)}`);
+});
+
+test('AsyncQuiver explains that Node has no Web Workers', async () => {
+  const { quiver } = await install();
+  await env; // installed
+  try {
+    await quiver.AsyncQuiver.create();
+    throw new Error('did not fail');
+  } catch (e) {
+    if (!/Web Workers/.test(e.message)) throw e;
+  }
+});

@@ -1,0 +1,61 @@
+// Installs the npm package the way a user would: `npm pack` the built package folder
+// (wasm/pkg, from `make wasm`), then `npm install` the tarball into a fresh project.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** ../shared/testdata, or null (after saying so) when absent; with CI=true absent fails. */
+export function testdata() {
+  const dir = resolve(root, '../shared/testdata');
+  if (existsSync(dir)) return dir;
+  if (process.env.CI === 'true') {
+    throw new Error('../shared/testdata is missing, and CI=true: the corpus tests cannot run');
+  }
+  console.warn('SKIPPED: ../shared/testdata is not beside the workspace');
+  return null;
+}
+
+let installed;
+/** The temp project with the package installed: { project, quiver, arrow }. */
+export async function install() {
+  if (installed) return installed;
+  const pkg = join(root, 'wasm/pkg');
+  if (!existsSync(join(pkg, 'quiver_wasm_bg.wasm'))) {
+    throw new Error('wasm/pkg is not built: run `make wasm` (scripts/build-wasm.sh)');
+  }
+  const project = mkdtempSync(join(tmpdir(), 'quiver-user-'));
+  execFileSync('npm', ['pack', pkg, '--pack-destination', project, '--silent'], { stdio: 'pipe' });
+  const tarball = readdirSync(project).find((f) => f.endsWith('.tgz'));
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'a-quiver-user', private: true, type: 'module' }),
+  );
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--silent', `./${tarball}`], {
+    cwd: project,
+    stdio: 'pipe',
+  });
+  const modules = join(project, 'node_modules');
+  const quiver = await import(pathToFileURL(join(modules, 'quiver-wasm/index.js')));
+  const arrowPkg = JSON.parse(readFileSync(join(modules, 'apache-arrow/package.json'), 'utf8'));
+  const arrowEntry = arrowPkg.exports?.['.']?.node?.import ?? arrowPkg.module ?? arrowPkg.main;
+  const arrowPath = join(modules, 'apache-arrow', typeof arrowEntry === 'string' ? arrowEntry : 'Arrow.node.mjs');
+  const arrow = await import(pathToFileURL(arrowPath));
+  installed = { project, modules, quiver, arrow };
+  return installed;
+}
+
+/** Every file below `dir`, as paths relative to it. */
+export function walk(dir, base = dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const full = join(dir, name);
+    if (statSync(full).isDirectory()) out.push(...walk(full, base));
+    else out.push(relative(base, full));
+  }
+  return out.sort();
+}
