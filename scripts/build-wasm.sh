@@ -13,13 +13,10 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_ver
     echo "build-wasm: installing wasm-bindgen-cli $bindgen_version (a few minutes, once)"
     cargo install wasm-bindgen-cli --version "$bindgen_version"
 fi
-if ! command -v wasm-opt >/dev/null 2>&1; then
-    echo "build-wasm: installing binaryen (wasm-opt) with apt-get"
-    SUDO=""
-    if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq binaryen >/dev/null
-fi
+# wasm-opt from binaryen's npm build (pinned in wasm/tests/package.json): Debian's binaryen
+# 108 breaks the externref table wasm-bindgen emits.
+(cd wasm/tests && npm install --no-audit --no-fund --silent)
+WASM_OPT=wasm/tests/node_modules/.bin/wasm-opt
 
 RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+simd128" \
     cargo build -p quiver-wasm --target wasm32-unknown-unknown --profile "$PROFILE"
@@ -27,11 +24,15 @@ wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/$PROFILE/quiver_wasm.wasm"
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
-wasm-bindgen --target web --out-dir "$OUT" --out-name quiver_wasm "$wasm"
-# -O2 keeps query speed; the size goal is met on the gzip transfer size.
-wasm-opt -O2 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
-    --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    "$OUT/quiver_wasm_bg.wasm" -o "$OUT/quiver_wasm_bg.wasm"
+wasm-bindgen --target web --remove-name-section --remove-producers-section \
+    --out-dir "$OUT" --out-name quiver_wasm "$wasm"
+if [ "${QUIVER_WASM_OPT:-1}" != 0 ]; then
+    echo "build-wasm: wasm-opt -O2 (several minutes)"
+    node --max-old-space-size=8000 "$WASM_OPT" -O2 --enable-simd --enable-bulk-memory \
+        --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+        --enable-reference-types --enable-multivalue --strip-debug --strip-producers \
+        "$OUT/quiver_wasm_bg.wasm" -o "$OUT/quiver_wasm_bg.wasm"
+fi
 cp wasm/js/index.js wasm/js/core.js wasm/js/worker.js wasm/js/index.d.ts wasm/js/package.json wasm/js/README.md "$OUT/"
 size=$(stat -c %s "$OUT/quiver_wasm_bg.wasm")
 gz=$(gzip -9 -c "$OUT/quiver_wasm_bg.wasm" | wc -c)

@@ -1,14 +1,12 @@
 #!/usr/bin/env bash
 # Installs what building and testing Quiver needs, skipping whatever is already present:
 # the wasm32 Rust target, clang (zstd's C code is compiled for wasm32 with it), rustfmt,
-# binaryen and chromium (the npm package), and the Python test peers.
+# chromium (the npm package's browser tests), and the Python test peers.
 set -euo pipefail
 
 need_apt=()
 command -v clang >/dev/null 2>&1 || need_apt+=(clang)
-# The npm package's build (wasm-opt) and its browser tests (headless Chromium, never a
-# downloaded browser).
-command -v wasm-opt >/dev/null 2>&1 || need_apt+=(binaryen)
+# The npm package's browser tests run Debian's headless Chromium (never a downloaded one).
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if ((${#need_apt[@]})); then
     echo "setup: installing ${need_apt[*]} with apt-get"

@@ -46,9 +46,15 @@ pub(crate) fn has_scheme(location: &str) -> bool {
 
 /// Turns a relative location into one the object-store registry understands. Natively
 /// DataFusion resolves relative paths against the working directory; a host without a
-/// filesystem gives a base URL instead.
+/// filesystem gives a base URL instead, and one with a `file` store but no working
+/// directory (Node) reads absolute paths from it.
 pub(crate) fn absolute_location(config: &HostConfig, location: &str) -> String {
     match &config.base_dir {
+        // An absolute path names the host's own files when it has any (Node's disk, for
+        // the npm package); otherwise it is a path below the base like any other.
+        Some(_) if location.starts_with('/') && config.stores.contains_key("file") => {
+            format!("file://{location}")
+        }
         Some(base) if !has_scheme(location) => {
             let base = base.trim_end_matches('/');
             format!(

@@ -193,6 +193,12 @@ impl Session {
     /// # Errors
     /// Unknown tables, unreadable files, and planning errors.
     pub async fn plan(&self, mut statement: Statement) -> Result<LogicalPlan> {
+        // A location resolves as a quoted path does (against the host's base, if any).
+        if let Statement::CreateExternalTable(create) = &mut statement {
+            for location in &mut create.locations {
+                *location = self.paths.absolute(location);
+            }
+        }
         let calls = rewrite_read_calls(&mut statement)?;
         let names: Vec<String> = calls.iter().map(|c| c.table_name.clone()).collect();
         let result = guard("planning", async {

@@ -87,6 +87,32 @@ async function instantiate() {
   return { glue, exports };
 }
 
+/** A panic in the engine: the instance is gone and must be replaced. */
+class Crash extends Error {}
+
+/** Instances whose engine panicked a moment ago: the trap that follows a panic inside an
+ * async query surfaces as an uncaught exception, which would end a Node process. */
+let recentCrashes = 0;
+let guardInstalled = false;
+
+/** In Node, swallows the uncaught `RuntimeError: unreachable` that follows a reported
+ * panic (the wrapper has already failed the call and restarted the engine); any other
+ * uncaught exception still ends the process, as it would without this guard. */
+function guardNodeProcess() {
+  if (!isNode || guardInstalled) return;
+  guardInstalled = true;
+  process.on('uncaughtException', (error) => {
+    if (error instanceof WebAssembly.RuntimeError && recentCrashes > 0) {
+      recentCrashes -= 1;
+      return;
+    }
+    if (process.listenerCount('uncaughtException') === 1) {
+      console.error(error);
+      process.exit(1);
+    }
+  });
+}
+
 /** An error from the engine: bad SQL, a missing table, a corrupt file, a write. */
 export class QuiverError extends Error {
   constructor(message, options) {
@@ -148,6 +174,8 @@ export class QuiverCore {
   #tables = new Map();
   /** name -> the files registered with it (a path below memory:///) */
   #paths = new Map();
+  /** rejecters of the calls in flight, failed at once when the engine panics */
+  #inFlight = new Set();
 
   constructor(options = {}) {
     this.#options = options;
@@ -167,30 +195,46 @@ export class QuiverCore {
     this.#exports = exports;
     // In Node, absolute paths in SQL read local files unless `localFiles: false`.
     const files = isNode && this.#options.localFiles !== false ? await nodeFiles() : undefined;
-    this.#engine = new glue.Engine(this.#options.memoryLimit, this.#options.batchSize, files);
+    guardNodeProcess();
+    const onPanic = (message) => {
+      recentCrashes += 1;
+      for (const fail of this.#inFlight) fail(new Crash(message));
+    };
+    this.#engine = new glue.Engine(this.#options.memoryLimit, this.#options.batchSize, files, onPanic);
     for (const register of this.#tables.values()) await register(this.#engine);
   }
 
   /** Runs `work` on the engine; a crash restarts the module with the same tables. */
   async #call(work) {
+    let fail;
+    const crashed = new Promise((_, reject) => {
+      fail = reject;
+    });
+    this.#inFlight.add(fail);
     try {
-      return await work(this.#engine);
+      return await Promise.race([work(this.#engine), crashed]);
     } catch (e) {
-      if (e instanceof WebAssembly.RuntimeError) {
-        const panic = globalThis.__quiverLastPanic;
-        delete globalThis.__quiverLastPanic;
+      if (e instanceof Crash || e instanceof WebAssembly.RuntimeError) {
+        // A trap caught here is not an uncaught one for the Node guard to expect.
+        if (e instanceof WebAssembly.RuntimeError) recentCrashes = Math.max(0, recentCrashes - 1);
+        const what = e.message;
+        // Every other call in flight on the dead instance fails too.
+        for (const other of this.#inFlight) other(new Crash(what));
+        this.#inFlight.clear();
         try {
           this.#engine = undefined;
           await this.#start();
         } catch (restartError) {
-          throw new QuiverError(`the engine crashed (${panic ?? e.message}) and could not restart: ${restartError.message}`, { cause: e });
+          throw new QuiverError(`the engine crashed (${what}) and could not restart: ${restartError.message}`, { cause: e });
         }
         throw new QuiverError(
-          `the engine crashed (${panic ?? e.message}); it was restarted and its tables registered again`,
+          `the engine crashed (${what}); it was restarted and its tables registered again`,
           { cause: e },
         );
       }
       throw new QuiverError(e?.message ?? String(e), { cause: e });
+    } finally {
+      this.#inFlight.delete(fail);
     }
   }
 

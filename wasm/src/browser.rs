@@ -36,16 +36,23 @@ fn error(message: impl std::fmt::Display) -> JsError {
     JsError::new(&message.to_string())
 }
 
-/// Records a panic's message where the wrapper finds it: a panic stops the module (wasm has
-/// no unwinding), and the wrapper then restarts it and reports what happened.
-fn install_panic_hook() {
+thread_local! {
+    /// The wrapper's function to call when this instance panics.
+    static ON_PANIC: std::cell::RefCell<Option<js_sys::Function>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Hands a panic's message to the wrapper before the instance stops (wasm has no unwinding).
+/// A panic inside an async query never returns to the caller, so the wrapper learns of it
+/// here, fails the pending call, and restarts the module with the same tables.
+fn install_panic_hook(on_panic: Option<js_sys::Function>) {
+    ON_PANIC.with(|f| *f.borrow_mut() = on_panic);
     std::panic::set_hook(Box::new(|info| {
-        let message = info.to_string();
-        let _ = js_sys::Reflect::set(
-            &js_sys::global(),
-            &JsValue::from_str("__quiverLastPanic"),
-            &JsValue::from_str(&message),
-        );
+        let message = JsValue::from_str(&info.to_string());
+        ON_PANIC.with(|f| {
+            if let Some(f) = f.borrow().as_ref() {
+                let _ = f.call1(&JsValue::NULL, &message);
+            }
+        });
     }));
 }
 
@@ -61,13 +68,15 @@ pub struct Engine {
 impl Engine {
     /// A session; `memory_limit` in bytes caps what operators may hold. `host_files`, when
     /// given, serves `file://` paths (see [`HostFiles`]); Node passes its filesystem.
+    /// `on_panic` receives the message of a panic.
     #[wasm_bindgen(constructor)]
     pub fn new(
         memory_limit: Option<f64>,
         batch_size: Option<u32>,
         host_files: Option<js_sys::Object>,
+        on_panic: Option<js_sys::Function>,
     ) -> Result<Engine, JsError> {
-        install_panic_hook();
+        install_panic_hook(on_panic);
         let page = Arc::new(PageStore::default());
         let page_store: Arc<dyn ObjectStore> = Arc::new(ReadOnly(Arc::clone(&page)));
         let pages: StoreFactory = Arc::new(move |_url| Ok(Arc::clone(&page_store)));

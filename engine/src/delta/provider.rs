@@ -254,7 +254,21 @@ async fn scan(
     for (i, file) in partitioned.into_iter().enumerate() {
         groups[i % count].push(file);
     }
-    let store_url = ObjectStoreUrl::parse(&log.store_url).map_err(Error::from_datafusion)?;
+    // The store's scheme and authority alone (`memory://`, `s3://bucket`): a store URL
+    // with no host, as the browser's page store has, does not survive a second parse.
+    let store_url = url::Url::parse(&log.store_url)
+        .map(|u| {
+            format!(
+                "{}://{}",
+                u.scheme(),
+                &u[url::Position::BeforeHost..url::Position::AfterPort]
+            )
+        })
+        .map_err(|e| Error::Delta {
+            table: log.display(),
+            message: format!("bad store URL {}: {e}", log.store_url),
+        })
+        .and_then(|u| ObjectStoreUrl::parse(u).map_err(Error::from_datafusion))?;
     let config = FileScanConfigBuilder::new(store_url, Arc::new(source))
         .with_file_groups(groups.into_iter().map(FileGroup::from).collect())
         .with_projection_indices(Some(scan_indices))

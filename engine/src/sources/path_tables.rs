@@ -22,6 +22,12 @@ pub struct PathTables {
 }
 
 impl PathTables {
+    /// `location` as the object-store registry understands it (see
+    /// [`crate::platform::absolute_location`]).
+    pub(crate) fn absolute(&self, location: &str) -> String {
+        crate::platform::absolute_location(&self.config, location)
+    }
+
     pub(crate) fn new(config: HostConfig) -> Self {
         Self {
             config,
