@@ -43,7 +43,7 @@ function ensureData() {
   if (!existsSync(join(ipc, 'lineitem.arrows'))) {
     mkdirSync(ipc, { recursive: true });
     execFileSync('python3', ['-m', 'pip', 'install', '--quiet', 'tpchgen-cli==4.0.0', 'pyarrow'], { stdio: 'inherit' });
-    execFileSync('tpchgen-cli', ['-s', scale, '--format', 'parquet', '--output-dir', join(dir, 'parquet')], { stdio: 'inherit' });
+    execFileSync('tpchgen-cli', ['parquet', '-s', scale, '--output-dir', join(dir, 'parquet'), '--overwrite'], { stdio: 'inherit' });
     execFileSync('python3', ['-c', `
 import pyarrow.parquet as pq, pyarrow as pa, pathlib, sys
 src = pathlib.Path(sys.argv[1]); out = pathlib.Path(sys.argv[2])
@@ -79,13 +79,38 @@ function serve(roots) {
   return new Promise((done) => server.listen(0, '127.0.0.1', () => done({ server, url: `http://127.0.0.1:${server.address().port}` })));
 }
 
-const PAGE = `<!doctype html><meta charset="utf-8"><title>quiver-wasm vs duckdb-wasm</title>
-<script type="importmap">{"imports": {
-  "apache-arrow": "/modules/apache-arrow/Arrow.dom.mjs",
-  "flatbuffers": "/modules/flatbuffers/mjs/flatbuffers.js",
-  "quiver-wasm": "/pkg/index.js",
-  "@duckdb/duckdb-wasm": "/modules/@duckdb/duckdb-wasm/dist/duckdb-browser.mjs"
-}}</script>
+/** Bare specifier -> URL for every package in `dir` (served at `base`), by its browser ESM entry. */
+function packageEntries(dir, base) {
+  const out = {};
+  const names = readdirSync(dir).flatMap((n) =>
+    n.startsWith('@') ? readdirSync(join(dir, n)).map((m) => `${n}/${m}`) : [n],
+  );
+  for (const name of names) {
+    const file = join(dir, name, 'package.json');
+    if (!existsSync(file)) continue;
+    const pkg = JSON.parse(readFileSync(file, 'utf8'));
+    let entry = name === 'apache-arrow' ? 'Arrow.dom.mjs' : pkg.module ?? pkg.exports?.['.']?.import ?? pkg.main;
+    if (entry && typeof entry === 'object') entry = entry.default;
+    if (typeof entry === 'string') out[name] = `${base}/${name}/${entry.replace(/^\.\//, '')}`;
+  }
+  return out;
+}
+
+function importMap(modules) {
+  const duck = join(modules, '@duckdb/duckdb-wasm/node_modules');
+  return {
+    imports: {
+      ...packageEntries(modules, '/modules'),
+      'quiver-wasm': '/pkg/index.js',
+      '@duckdb/duckdb-wasm': '/modules/@duckdb/duckdb-wasm/dist/duckdb-browser.mjs',
+    },
+    // DuckDB-wasm brings its own apache-arrow (17).
+    scopes: { '/modules/@duckdb/': packageEntries(duck, '/modules/@duckdb/duckdb-wasm/node_modules') },
+  };
+}
+
+const PAGE = (map) => `<!doctype html><meta charset="utf-8"><title>quiver-wasm vs duckdb-wasm</title>
+<script type="importmap">${JSON.stringify(map)}</script>
 <script type="module">
 import { AsyncQuiver } from 'quiver-wasm';
 import * as duckdb from '@duckdb/duckdb-wasm';
@@ -171,7 +196,7 @@ async function main() {
   const modules = join(here, 'node_modules');
   const page = join(data, 'page');
   mkdirSync(page, { recursive: true });
-  writeFileSync(join(page, 'index.html'), PAGE);
+  writeFileSync(join(page, 'index.html'), PAGE(importMap(modules)));
   const { server, url } = await serve({ pkg, modules, data, page });
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({
@@ -179,6 +204,10 @@ async function main() {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
   });
   const tab = await browser.newPage();
+  tab.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+  tab.on('console', (m) => m.type() === 'error' && console.error(`page console: ${m.text()}`));
+  tab.on('requestfailed', (r) => console.error(`request failed: ${r.url()}`));
+  tab.on('response', (r) => r.status() >= 400 && console.error(`HTTP ${r.status()}: ${r.url()}`));
   await tab.goto(`${url}/page/index.html`);
   await tab.waitForFunction(() => window.ready === true);
 

@@ -70,12 +70,66 @@ pub fn check_read_only(statement: &Statement) -> Result<(), String> {
 }
 
 /// Encodes `batches` as an Arrow IPC stream (what `apache-arrow`'s `tableFromIPC` reads).
+/// String and binary views become plain strings and binaries first: `apache-arrow` (JS)
+/// does not read view types, which DataFusion produces for Parquet strings.
 ///
 /// # Errors
 /// The encoder's error, as text.
 pub fn to_ipc(schema: SchemaRef, batches: &[RecordBatch]) -> Result<Vec<u8>, String> {
     use quiver_engine::output::{Format, OutputOptions, encode};
-    encode(Format::Arrow, schema, batches, &OutputOptions::default()).map_err(|e| e.to_string())
+    let plain = Arc::new(Schema::new_with_metadata(
+        schema
+            .fields()
+            .iter()
+            .map(|f| {
+                f.as_ref()
+                    .clone()
+                    .with_data_type(without_views(f.data_type()))
+            })
+            .collect::<Vec<_>>(),
+        schema.metadata().clone(),
+    ));
+    let batches = if plain == schema {
+        batches.to_vec()
+    } else {
+        batches
+            .iter()
+            .map(|b| {
+                let columns = b
+                    .columns()
+                    .iter()
+                    .zip(plain.fields())
+                    .map(|(c, f)| quiver_engine::arrow::compute::cast(c, f.data_type()))
+                    .collect::<Result<Vec<_>, _>>()?;
+                RecordBatch::try_new(Arc::clone(&plain), columns)
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())?
+    };
+    encode(Format::Arrow, plain, &batches, &OutputOptions::default()).map_err(|e| e.to_string())
+}
+
+/// `t` with every string or binary view (at any depth) as a plain string or binary.
+fn without_views(t: &DataType) -> DataType {
+    use quiver_engine::arrow::datatypes::Field;
+    let field = |f: &Arc<Field>| {
+        Arc::new(
+            f.as_ref()
+                .clone()
+                .with_data_type(without_views(f.data_type())),
+        )
+    };
+    match t {
+        DataType::Utf8View => DataType::Utf8,
+        DataType::BinaryView => DataType::Binary,
+        DataType::ListView(f) | DataType::List(f) => DataType::List(field(f)),
+        DataType::LargeListView(f) | DataType::LargeList(f) => DataType::LargeList(field(f)),
+        DataType::FixedSizeList(f, n) => DataType::FixedSizeList(field(f), *n),
+        DataType::Struct(fields) => DataType::Struct(fields.iter().map(field).collect()),
+        DataType::Map(f, sorted) => DataType::Map(field(f), *sorted),
+        DataType::Dictionary(k, v) => DataType::Dictionary(k.clone(), Box::new(without_views(v))),
+        other => other.clone(),
+    }
 }
 
 /// A table's columns as JSON: `[{"name", "type", "nullable"}]`.
@@ -165,6 +219,14 @@ mod tests {
             quiver_engine::arrow::ipc::reader::StreamReader::try_new(&bytes[..], None).unwrap();
         let rows: usize = reader.map(|b| b.unwrap().num_rows()).sum();
         assert_eq!(rows, 3);
+        // Views (which apache-arrow in JS cannot read) leave as plain strings.
+        let (schema, batches) = run(&session, "SELECT arrow_cast('a', 'Utf8View') AS s")
+            .await
+            .unwrap();
+        let bytes = to_ipc(schema, &batches).unwrap();
+        let reader =
+            quiver_engine::arrow::ipc::reader::StreamReader::try_new(&bytes[..], None).unwrap();
+        assert_eq!(reader.schema().field(0).data_type(), &DataType::Utf8);
         let err = run(&session, "INSERT INTO x VALUES (1)").await.unwrap_err();
         assert!(err.contains("native-only"), "{err}");
     }
