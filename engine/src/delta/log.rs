@@ -549,7 +549,8 @@ impl DeltaLog {
             .await
             .map_err(|e| self.parquet_error(path, e))?;
         let schema = builder.parquet_schema();
-        let wanted = ["add", "remove", "metaData", "protocol", "sidecar"];
+        // Checkpoint `remove` rows are tombstones replay ignores: not read at all.
+        let wanted = ["add", "metaData", "protocol", "sidecar"];
         let leaves: Vec<usize> = (0..schema.num_columns())
             .filter(|&i| {
                 let parts = schema.column(i).path().parts().to_vec();
