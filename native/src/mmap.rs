@@ -236,7 +236,7 @@ impl ObjectStore for MmapStore {
         let Some(root) = prefix.and_then(|p| self.inner.path_to_filesystem(p).ok()) else {
             return self.inner.list_with_offset(prefix, offset);
         };
-        stream::iter(list_after(root, offset.as_ref()).into_iter()).boxed()
+        stream::iter(list_after(root, offset.as_ref())).boxed()
     }
 
     async fn list_with_delimiter(&self, prefix: Option<&Path>) -> Result<ListResult> {

@@ -183,8 +183,10 @@ fn cell(col: &ArrayRef, row: usize) -> Result<String, String> {
         }
         _ => {
             // DataFusion's display settings (durations "pretty", ...), with NULL spelled out.
-            let mut settings = quiver_engine::datafusion::config::FormatOptions::default();
-            settings.null = NULL.into();
+            let settings = quiver_engine::datafusion::config::FormatOptions {
+                null: NULL.into(),
+                ..Default::default()
+            };
             let options: FormatOptions<'_> = (&settings)
                 .try_into()
                 .map_err(|e: quiver_engine::datafusion::error::DataFusionError| e.to_string())?;

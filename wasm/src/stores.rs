@@ -529,7 +529,7 @@ fn call(
     args: &[JsValue],
 ) -> Local<impl Future<Output = Result<JsValue, String>>> {
     let result = js_sys::Reflect::get(host, &JsValue::from_str(method))
-        .and_then(|f| f.dyn_into::<js_sys::Function>().map_err(JsValue::from))
+        .and_then(|f| f.dyn_into::<js_sys::Function>())
         .and_then(|f| f.apply(host, &args.iter().collect::<js_sys::Array>()));
     Local(async move {
         let value = result.map_err(|e| js_message(&e))?;
