@@ -211,22 +211,7 @@ impl Engine {
     /// Plans every statement, runs all but the last, and returns the last one's stream.
     async fn start(&self, sql: &str) -> Result<SendableRecordBatchStream, JsError> {
         self.cancelled.set(false);
-        let mut statements = self.session.statements(sql).map_err(error)?;
-        for statement in &statements {
-            crate::check_read_only(statement).map_err(error)?;
-        }
-        let last = statements
-            .pop()
-            .ok_or_else(|| error("no SQL statement to run"))?;
-        for statement in statements {
-            let plan = self.session.plan(statement).await.map_err(error)?;
-            let mut stream = self.session.execute(plan).await.map_err(error)?;
-            while let Some(batch) = stream.next().await {
-                batch.map_err(error)?;
-            }
-        }
-        let plan = self.session.plan(last).await.map_err(error)?;
-        self.session.execute(plan).await.map_err(error)
+        crate::start(&self.session, sql).await.map_err(error)
     }
 
     /// Lets the event loop in once a slice of time has passed, then honours a cancel.

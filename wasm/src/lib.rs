@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use quiver_engine::arrow::datatypes::{DataType, Schema, SchemaRef};
 use quiver_engine::arrow::record_batch::RecordBatch;
+use quiver_engine::datafusion::execution::SendableRecordBatchStream;
 use quiver_engine::datafusion::sql::parser::Statement;
 use quiver_engine::datafusion::sql::sqlparser::ast::Statement as Sql;
 use quiver_engine::{HostConfig, Session};
@@ -152,26 +153,40 @@ fn type_name(t: &DataType) -> String {
     t.to_string()
 }
 
-/// Plans and runs every statement of `sql` in order, refusing writes; the last statement's
-/// schema and rows.
+/// Plans and runs every statement of `sql` in order, refusing writes first; the last
+/// statement's rows as a stream (the others have finished when it returns).
 ///
 /// # Errors
-/// The engine's error, as text.
-pub async fn run(session: &Session, sql: &str) -> Result<(SchemaRef, Vec<RecordBatch>), String> {
+/// The engine's error, as text; "no SQL statement to run" for empty text.
+pub async fn start(session: &Session, sql: &str) -> Result<SendableRecordBatchStream, String> {
     use futures::TryStreamExt;
-    let statements = session.statements(sql).map_err(|e| e.to_string())?;
+    let mut statements = session.statements(sql).map_err(|e| e.to_string())?;
     for statement in &statements {
         check_read_only(statement)?;
     }
-    let mut out = (Arc::new(Schema::empty()) as SchemaRef, Vec::new());
+    let last = statements.pop().ok_or("no SQL statement to run")?;
     for statement in statements {
         let plan = session.plan(statement).await.map_err(|e| e.to_string())?;
         let stream = session.execute(plan).await.map_err(|e| e.to_string())?;
-        let schema = stream.schema();
-        let batches: Vec<RecordBatch> = stream.try_collect().await.map_err(|e| e.to_string())?;
-        out = (schema, batches);
+        stream
+            .try_for_each(|_| async { Ok(()) })
+            .await
+            .map_err(|e| e.to_string())?;
     }
-    Ok(out)
+    let plan = session.plan(last).await.map_err(|e| e.to_string())?;
+    session.execute(plan).await.map_err(|e| e.to_string())
+}
+
+/// As [`start`], with the last statement's schema and rows collected.
+///
+/// # Errors
+/// As [`start`].
+pub async fn run(session: &Session, sql: &str) -> Result<(SchemaRef, Vec<RecordBatch>), String> {
+    use futures::TryStreamExt;
+    let stream = start(session, sql).await?;
+    let schema = stream.schema();
+    let batches = stream.try_collect().await.map_err(|e| e.to_string())?;
+    Ok((schema, batches))
 }
 
 #[cfg(test)]

@@ -169,7 +169,7 @@ impl PhysicalExprAdapterFactory for VariantAdapterFactory {
             .map(
                 |want| match physical_file_schema.field_with_name(want.name()) {
                     Ok(have) if is_shredded(have.data_type(), want.data_type()) => {
-                        shredded.push((want.name().clone(), Arc::clone(want)));
+                        shredded.push(Arc::clone(want));
                         // The default adapter then keeps the column as the file has it.
                         Arc::new(have.clone())
                     }
@@ -193,8 +193,8 @@ impl PhysicalExprAdapterFactory for VariantAdapterFactory {
 #[derive(Debug)]
 struct VariantAdapter {
     default: Arc<dyn PhysicalExprAdapter>,
-    /// Columns (by name) whose file layout holds shredded variants, with the table's field.
-    shredded: Vec<(String, FieldRef)>,
+    /// The table's fields of the columns whose file layout holds shredded variants.
+    shredded: Vec<FieldRef>,
 }
 
 impl PhysicalExprAdapter for VariantAdapter {
@@ -205,7 +205,7 @@ impl PhysicalExprAdapter for VariantAdapter {
         }
         expr.transform_down(|e| {
             if let Some(column) = e.downcast_ref::<Column>()
-                && let Some((_, field)) = self.shredded.iter().find(|(n, _)| n == column.name())
+                && let Some(field) = self.shredded.iter().find(|f| f.name() == column.name())
             {
                 let unshred = UnshredExpr {
                     input: Arc::clone(&e),
