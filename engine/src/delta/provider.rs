@@ -274,7 +274,14 @@ async fn scan(
         .with_projection_indices(Some(scan_indices))
         .map_err(Error::from_datafusion)?
         .with_limit(limit)
-        .with_expr_adapter(Some(Arc::new(super::variant::VariantAdapterFactory)))
+        // Only tables with variant columns need each file's layout looked at.
+        .with_expr_adapter(
+            schema
+                .columns
+                .iter()
+                .any(|c| super::variant::contains_variant(&c.physical_type))
+                .then(|| Arc::new(super::variant::VariantAdapterFactory) as _),
+        )
         .build();
     let inner: Arc<dyn ExecutionPlan> = DataSourceExec::from_data_source(config);
     Ok(Arc::new(DeltaScanExec::new(
