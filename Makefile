@@ -7,7 +7,7 @@ export CARGO_TARGET_DIR
 # Builds are CPU-bound; keep the machine responsive on small boxes.
 CARGO ?= cargo
 
-.PHONY: demo test setup test-rust test-wasm test-js wasm fmt-check lint bench compare clean
+.PHONY: demo test setup test-rust test-wasm test-js test-web web wasm fmt-check lint bench compare clean
 
 ## Run the guided tour: builds the CLI and runs `quiver demo`. It builds with the same
 ## features as the tests (`cargo test --no-run`), so a later `make test` rebuilds nothing.
@@ -17,7 +17,7 @@ demo: setup
 
 ## Run every test: unit, sqllogictest, corpora, TPC-H, CLI, the wasm build check, and the
 ## npm package in Node and headless Chromium.
-test: setup fmt-check test-rust test-js
+test: setup fmt-check test-rust test-js test-web
 
 setup:
 	@scripts/setup.sh
@@ -42,6 +42,16 @@ wasm: setup
 # Node 20 and in Debian's headless Chromium.
 test-js: wasm
 	cd wasm/tests && npm install --no-audit --no-fund --silent && npm test
+
+## Serve the data explorer (web-demo/) on http://127.0.0.1:8080/ (PORT=... to change it).
+## npm copies the package folder (web-demo/.npmrc: install-links); the copy is renewed each time.
+web: wasm
+	cd web-demo && rm -rf node_modules/quiver-wasm && npm install --no-audit --no-fund --silent
+	node scripts/serve.mjs web-demo --port $${PORT:-8080}
+
+# The explorer end to end in Debian's headless Chromium (screenshots in web-demo/test-results).
+test-web: wasm
+	cd web-demo && rm -rf node_modules/quiver-wasm && npm install --no-audit --no-fund --silent && npm test
 
 ## Lints, as CONTRIBUTING.md describes (not part of `make test`: clippy re-checks everything).
 lint:

@@ -11,10 +11,12 @@
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+
+import { launchOptions } from '../../scripts/chromium.mjs';
+import { serve } from '../../scripts/serve.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
@@ -57,27 +59,6 @@ for f in src.glob('*.parquet'):
   return dir;
 }
 
-function chromiumPath() {
-  return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser']).toString().trim();
-}
-
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
-
-function serve(roots) {
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    const [, prefix, ...rest] = path.split('/');
-    const base = roots[prefix];
-    const file = base && normalize(join(base, ...rest));
-    if (!file || !(file === base || file.startsWith(base + sep)) || !existsSync(file)) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
-    res.end(readFileSync(file));
-  });
-  return new Promise((done) => server.listen(0, '127.0.0.1', () => done({ server, url: `http://127.0.0.1:${server.address().port}` })));
-}
 
 /** Bare specifier -> URL for every package in `dir` (served at `base`), by its browser ESM entry. */
 function packageEntries(dir, base) {
@@ -197,12 +178,10 @@ async function main() {
   const page = join(data, 'page');
   mkdirSync(page, { recursive: true });
   writeFileSync(join(page, 'index.html'), PAGE(importMap(modules)));
-  const { server, url } = await serve({ pkg, modules, data, page });
+  const server = await serve({ pkg, modules, data, page });
+  const { url } = server;
   const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({
-    executablePath: chromiumPath(),
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-  });
+  const browser = await chromium.launch(launchOptions());
   const tab = await browser.newPage();
   tab.on('pageerror', (e) => console.error(`page error: ${e.message}`));
   tab.on('console', (m) => m.type() === 'error' && console.error(`page console: ${m.text()}`));
@@ -248,7 +227,7 @@ async function main() {
     JSON.stringify({ scale, runs, quiverGz, duckGz, startQuiver, startDuck, loadIpc, rows, geomean }, null, 2),
   );
   await browser.close();
-  server.close();
+  await server.close();
 }
 
 await main();

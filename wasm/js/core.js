@@ -348,6 +348,14 @@ export class QuiverCore {
     return this.#call((engine) => engine.explain(sql));
   }
 
+  /** Re-encodes a result (Arrow IPC bytes from `query`) as `format`: csv, json, ndjson,
+   * parquet or arrow. `options.rows` (row indices) picks and orders the rows, for
+   * exporting a result as it is shown (filtered or sorted). */
+  async convert(ipc, format, options = {}) {
+    const rows = options.rows ? Uint32Array.from(options.rows) : undefined;
+    return this.#call((engine) => engine.convert(toBytes(ipc), format, rows));
+  }
+
   /** Stops the running query at its next batch; it rejects with "query cancelled". */
   cancel() {
     this.#engine?.cancel();

@@ -54,6 +54,13 @@ interface QuiverApi {
   schema(name: string): Promise<Column[]>;
   /** The query plan, as text. */
   explain(sql: string): Promise<string>;
+  /** Re-encodes a result (Arrow IPC bytes from `query`) as csv, json, ndjson, parquet or
+   * arrow; `rows` picks and orders rows (to export a result as it is shown). */
+  convert(
+    ipc: Uint8Array,
+    format: 'csv' | 'json' | 'ndjson' | 'parquet' | 'arrow',
+    options?: { rows?: ArrayLike<number> },
+  ): Promise<Uint8Array>;
   /** The engine's version. */
   readonly version: string;
 }

@@ -131,6 +131,10 @@ export class AsyncQuiver {
     return this.#send('explain', [sql]);
   }
 
+  convert(ipc, format, options = {}) {
+    return this.#send('convert', [ipc, format, options]);
+  }
+
   /** Stops whatever runs now: pending calls reject with "query cancelled". */
   async cancel() {
     const error = new QuiverError('query cancelled');

@@ -18,6 +18,7 @@ const calls = {
   tables: () => quiver.tables(),
   schema: (name) => quiver.schema(name),
   explain: (sql) => quiver.explain(sql),
+  convert: (ipc, format, options) => quiver.convert(ipc, format, options),
 };
 
 self.onmessage = async ({ data: { id, method, args } }) => {

@@ -196,6 +196,17 @@ impl Engine {
         .to_string())
     }
 
+    /// Re-encodes a result (Arrow IPC stream bytes) as csv, json, ndjson, parquet or arrow,
+    /// keeping the rows at `rows` in that order when given (see [`crate::convert`]).
+    pub fn convert(
+        &self,
+        ipc: &[u8],
+        format: &str,
+        rows: Option<Vec<u32>>,
+    ) -> Result<Vec<u8>, JsError> {
+        crate::convert(ipc, format, rows.as_deref()).map_err(error)
+    }
+
     /// Asks the running query to stop at its next batch.
     pub fn cancel(&self) {
         self.cancelled.set(true);

@@ -110,6 +110,46 @@ pub fn to_ipc(schema: SchemaRef, batches: &[RecordBatch]) -> Result<Vec<u8>, Str
     encode(Format::Arrow, plain, &batches, &OutputOptions::default()).map_err(|e| e.to_string())
 }
 
+/// Re-encodes an Arrow IPC stream (a result the page holds) as `format` (csv, json, ndjson,
+/// parquet, arrow, markdown), optionally keeping only the rows at `rows`, in that order (a
+/// result the page has sorted). The page exports what it shows without running the query
+/// again.
+///
+/// # Errors
+/// Bytes that are not an Arrow IPC stream, an unknown format, a row index past the end.
+pub fn convert(ipc: &[u8], format: &str, rows: Option<&[u32]>) -> Result<Vec<u8>, String> {
+    use quiver_engine::arrow::array::UInt32Array;
+    use quiver_engine::arrow::compute::{concat_batches, take_record_batch};
+    use quiver_engine::arrow::ipc::reader::StreamReader;
+    use quiver_engine::output::{Format, OutputOptions, encode};
+    let format: Format = format.parse().map_err(|e| format!("{e}"))?;
+    let reader = StreamReader::try_new(std::io::Cursor::new(ipc), None)
+        .map_err(|e| format!("not an Arrow IPC stream: {e}"))?;
+    let schema = reader.schema();
+    let batches = reader
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("not an Arrow IPC stream: {e}"))?;
+    let batches = match rows {
+        None => batches,
+        Some(rows) => {
+            let all = concat_batches(&schema, &batches).map_err(|e| e.to_string())?;
+            if let Some(&bad) = rows.iter().find(|&&r| r as usize >= all.num_rows()) {
+                return Err(format!(
+                    "row {bad} is past the end of the result ({} rows)",
+                    all.num_rows()
+                ));
+            }
+            let indices = UInt32Array::from(rows.to_vec());
+            vec![take_record_batch(&all, &indices).map_err(|e| e.to_string())?]
+        }
+    };
+    let options = OutputOptions {
+        max_rows: None,
+        row_count: false,
+    };
+    encode(format, schema, &batches, &options).map_err(|e| e.to_string())
+}
+
 /// `t` with every string or binary view (at any depth) as a plain string or binary.
 fn without_views(t: &DataType) -> DataType {
     use quiver_engine::arrow::datatypes::Field;
@@ -244,5 +284,49 @@ mod tests {
         assert_eq!(reader.schema().field(0).data_type(), &DataType::Utf8);
         let err = run(&session, "INSERT INTO x VALUES (1)").await.unwrap_err();
         assert!(err.contains("native-only"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn results_convert_to_export_formats_in_the_shown_order() {
+        let session = Session::new(browser_config(None, Some(2))).unwrap();
+        let (schema, batches) = run(
+            &session,
+            "SELECT * FROM (VALUES (1, 'x'), (2, 'y'), (3, 'z')) t(a, b)",
+        )
+        .await
+        .unwrap();
+        let ipc = to_ipc(schema, &batches).unwrap();
+        let csv = convert(&ipc, "csv", None).unwrap();
+        assert_eq!(String::from_utf8(csv).unwrap(), "a,b\n1,x\n2,y\n3,z\n");
+        // Rows picked and ordered as the page shows them, across batch boundaries.
+        let csv = convert(&ipc, "csv", Some(&[2, 0])).unwrap();
+        assert_eq!(String::from_utf8(csv).unwrap(), "a,b\n3,z\n1,x\n");
+        let parquet = convert(&ipc, "parquet", Some(&[1])).unwrap();
+        assert_eq!(&parquet[..4], b"PAR1");
+        let reader =
+            quiver_engine::parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(
+                bytes::Bytes::from(parquet),
+                1024,
+            )
+            .unwrap();
+        let rows: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
+        assert_eq!(rows.iter().map(RecordBatch::num_rows).sum::<usize>(), 1);
+        let arrow = convert(&ipc, "arrow", None).unwrap();
+        assert_eq!(arrow, ipc);
+        assert!(
+            convert(&ipc, "csv", Some(&[3]))
+                .unwrap_err()
+                .contains("past the end")
+        );
+        assert!(
+            convert(&ipc, "xlsx", None)
+                .unwrap_err()
+                .contains("unknown format")
+        );
+        assert!(
+            convert(b"nonsense", "csv", None)
+                .unwrap_err()
+                .contains("not an Arrow IPC stream")
+        );
     }
 }

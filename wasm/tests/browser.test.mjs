@@ -10,7 +10,8 @@ import { join } from 'node:path';
 
 import { cases } from './cases.js';
 import { install, root, testdata } from './setup.mjs';
-import { serve } from './server.mjs';
+import { launchOptions } from '../../scripts/chromium.mjs';
+import { serve } from '../../scripts/serve.mjs';
 
 const data = testdata();
 const ROWS = 1_000_000;
@@ -18,17 +19,6 @@ let server;
 let browser;
 let page;
 let bigSize;
-
-function chromiumPath() {
-  for (const name of ['chromium', 'chromium-browser']) {
-    try {
-      return execFileSync('sh', ['-c', `command -v ${name}`]).toString().trim();
-    } catch {
-      // try the next name
-    }
-  }
-  throw new Error("Debian's chromium is not installed (scripts/setup.sh installs it)");
-}
 
 /** An import map for the installed package and what apache-arrow's ESM build imports. */
 function importMap(modules) {
@@ -73,10 +63,7 @@ pq.write_table(t, "${gen}/big.parquet", row_group_size=100_000, write_page_index
   );
   server = await serve({ modules, testdata: data, tests, gen });
   const { chromium } = await import('playwright-core');
-  browser = await chromium.launch({
-    executablePath: chromiumPath(),
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-  });
+  browser = await chromium.launch(launchOptions());
   page = await browser.newPage();
   // A panic's trap ("unreachable") is expected in the bad-input test; the package restarts.
   page.on('pageerror', (e) => {

@@ -2,9 +2,9 @@
 // (wasm/pkg, from `make wasm`), then `npm install` the tarball into a fresh project.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -49,13 +49,4 @@ export async function install() {
   return installed;
 }
 
-/** Every file below `dir`, as paths relative to it. */
-export function walk(dir, base = dir) {
-  const out = [];
-  for (const name of readdirSync(dir)) {
-    const full = join(dir, name);
-    if (statSync(full).isDirectory()) out.push(...walk(full, base));
-    else out.push(relative(base, full));
-  }
-  return out.sort();
-}
+export { walk } from '../../scripts/serve.mjs';

@@ -1,12 +1,25 @@
-// A static HTTP server on loopback for the browser tests: files by path below given roots,
-// with HTTP range requests (206) and a count of the bytes sent per path, and folder
-// listings as JSON (GET /list/<root>/<folder>).
+// A static HTTP server on loopback: files by path below given roots, with HTTP range
+// requests (206), a count of the bytes sent per path, and folder listings as JSON
+// (GET /list/<root>/<folder>). The browser tests of the npm package and of the explorer
+// use it, and `make web` serves the explorer with it:
+//
+//   node scripts/serve.mjs web-demo [--port 8080]
 
 import { createServer } from 'node:http';
-import { createReadStream, existsSync, statSync } from 'node:fs';
-import { extname, join, normalize, sep } from 'node:path';
+import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { extname, join, normalize, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-import { walk } from './setup.mjs';
+/** Every file below `dir`, as paths relative to it. */
+export function walk(dir, base = dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const full = join(dir, name);
+    if (statSync(full).isDirectory()) out.push(...walk(full, base));
+    else out.push(relative(base, full));
+  }
+  return out.sort();
+}
 
 const TYPES = {
   '.html': 'text/html',
@@ -17,15 +30,22 @@ const TYPES = {
   '.css': 'text/css',
 };
 
-/** Starts a server for `roots` ({ prefix: folder }); resolves to { url, sent, close }. */
-export function serve(roots) {
+/** Starts a server for `roots` ({ prefix: folder }; the prefix '' serves every path no
+ * other prefix claims) on `port` (0: any free one); resolves to { url, sent, close }. */
+export function serve(roots, port = 0) {
   const sent = new Map();
   const resolvePath = (urlPath) => {
     const [, prefix, ...rest] = decodeURIComponent(urlPath).split('/');
-    const base = roots[prefix];
+    let base = roots[prefix];
+    let parts = rest;
+    if (!base && roots[''] !== undefined) {
+      base = roots[''];
+      parts = [prefix, ...rest];
+    }
     if (!base) return null;
-    const full = normalize(join(base, ...rest));
+    let full = normalize(join(base, ...parts));
     if (full !== base && !full.startsWith(base + sep)) return null;
+    if (existsSync(full) && statSync(full).isDirectory()) full = join(full, 'index.html');
     return full;
   };
   const server = createServer((req, res) => {
@@ -80,7 +100,7 @@ export function serve(roots) {
     createReadStream(file, { start, end }).pipe(res);
   });
   return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(port, '127.0.0.1', () => {
       const { port } = server.address();
       resolve({
         url: `http://127.0.0.1:${port}`,
@@ -89,4 +109,14 @@ export function serve(roots) {
       });
     });
   });
+}
+
+// As a command: serve one folder at the root, e.g. the explorer (`make web`).
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const portAt = args.indexOf('--port');
+  const port = portAt >= 0 ? Number(args[portAt + 1]) : 8080;
+  const folder = resolve(args.find((a, i) => !a.startsWith('--') && i !== portAt + 1) ?? '.');
+  const { url } = await serve({ '': folder }, port);
+  console.log(`Serving ${folder} at ${url}/ (Ctrl+C stops)`);
 }
