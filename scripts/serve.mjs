@@ -43,9 +43,8 @@ export function serve(roots, port = 0) {
       parts = [prefix, ...rest];
     }
     if (!base) return null;
-    let full = normalize(join(base, ...parts));
+    const full = normalize(join(base, ...parts));
     if (full !== base && !full.startsWith(base + sep)) return null;
-    if (existsSync(full) && statSync(full).isDirectory()) full = join(full, 'index.html');
     return full;
   };
   const server = createServer((req, res) => {
@@ -60,7 +59,9 @@ export function serve(roots, port = 0) {
       res.end(JSON.stringify(walk(dir)));
       return;
     }
-    const file = resolvePath(url.pathname);
+    let file = resolvePath(url.pathname);
+    // A folder serves its index.html (the explorer at /).
+    if (file && existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
     if (!file || !existsSync(file) || !statSync(file).isFile()) {
       res.writeHead(404).end();
       return;

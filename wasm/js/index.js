@@ -40,6 +40,8 @@ export class AsyncQuiver {
   #pending = new Map();
   #tables = new Map();
   #version;
+  /** settles when the current worker has started and has the tables */
+  #ready;
 
   constructor(options = {}) {
     this.#options = options;
@@ -54,7 +56,8 @@ export class AsyncQuiver {
     return quiver;
   }
 
-  async #start() {
+  /** Starts a worker and registers the known tables in it; calls made meanwhile wait. */
+  #start() {
     this.#worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
     this.#worker.onmessage = ({ data }) => {
       const pending = this.#pending.get(data.id);
@@ -68,16 +71,31 @@ export class AsyncQuiver {
       for (const pending of this.#pending.values()) pending.reject(error);
       this.#pending.clear();
     };
-    this.#version = await this.#send('create', [this.#options]);
-    for (const [method, args] of this.#tables.values()) await this.#send(method, args);
+    this.#ready = (async () => {
+      this.#version = await this.#post('create', [this.#options]);
+      for (const [method, args] of this.#tables.values()) await this.#post(method, args);
+    })();
+    return this.#ready;
   }
 
-  #send(method, args) {
+  /** Sends a call to the worker as it is now. */
+  #post(method, args) {
     const id = this.#next++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       this.#worker.postMessage({ id, method, args });
     });
+  }
+
+  /** Sends a call once the worker is ready (after a start or a cancel's restart). */
+  async #send(method, args) {
+    try {
+      await this.#ready;
+    } catch {
+      // A restart that failed part-way (a table that no longer registers) still leaves a
+      // worker to talk to; the call gets its own answer.
+    }
+    return this.#post(method, args);
   }
 
   async #register(method, name, args) {

@@ -146,6 +146,23 @@ export const cases = {
     check(/Filter|filter/.test(plan), `explain shows the plan: ${plan}`);
   },
 
+  async convertReencodesAResult({ Quiver, arrow }) {
+    const q = await Quiver.create({ batchSize: 2 });
+    const ipc = await q.query("SELECT * FROM (VALUES (1, 'one'), (2, 'two'), (3, 'three')) t(n, word)");
+    const csv = new TextDecoder().decode(await q.convert(ipc, 'csv'));
+    equal(csv, 'n,word\n1,one\n2,two\n3,three\n', 'CSV');
+    // Rows picked and ordered, across batch boundaries, as a page shows a sorted result.
+    const picked = arrow.tableFromIPC(await q.convert(ipc, 'arrow', { rows: [2, 0] }));
+    equal(picked.getChild('word').toArray(), ['three', 'one'], 'picked rows');
+    const parquet = await q.convert(ipc, 'parquet');
+    equal(new TextDecoder().decode(parquet.subarray(0, 4)), 'PAR1', 'Parquet magic');
+    // The Parquet bytes are a file the engine reads back.
+    await q.registerFile('back.parquet', parquet);
+    equal(await q.queryRows('SELECT sum(n) AS s FROM back'), [{ s: 6 }], 'Parquet read back');
+    await rejects(q.convert(ipc, 'xlsx'), /unknown format/, 'unknown format');
+    await rejects(q.convert(ipc, 'csv', { rows: [3] }), /past the end/, 'row out of range');
+  },
+
   async delta({ Quiver, load, deltaFiles }) {
     const q = await Quiver.create();
     await q.registerFiles('simple', await deltaFiles(DELTA));

@@ -7,7 +7,7 @@ import { kindOf, numberOf, textOf } from './values.js';
 const SVG = 'http://www.w3.org/2000/svg';
 const MAX_BARS = 60;
 const MAX_POINTS = 5000;
-const MARGIN = { top: 16, right: 24, bottom: 56, left: 72 };
+const MARGIN = { top: 16, right: 64, bottom: 64, left: 72 };
 
 /** The columns of `table` as { index, name, kind }. */
 export function columnsOf(table) {

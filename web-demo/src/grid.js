@@ -102,16 +102,20 @@ export class Grid {
   async copySelection() {
     if (!this.#selected) return;
     const text = this.cellText(this.#selected.row, this.#selected.col);
-    try {
-      await navigator.clipboard.writeText(text);
-    } catch {
-      // Without clipboard permission, a selected textarea and the copy command still work.
+    // The clipboard API may wait on a permission prompt; give it a moment, then fall back
+    // to a selected textarea and the copy command.
+    const written = navigator.clipboard
+      ? navigator.clipboard.writeText(text).then(() => true, () => false)
+      : Promise.resolve(false);
+    const timeout = new Promise((resolve) => setTimeout(() => resolve(false), 1000));
+    if (!(await Promise.race([written, timeout]))) {
       const area = el('textarea');
       area.value = text;
       document.body.append(area);
       area.select();
       document.execCommand('copy');
       area.remove();
+      this.#root.focus({ preventScroll: true });
     }
     this.#onCopy(text);
   }
@@ -123,7 +127,10 @@ export class Grid {
   #select(row, col) {
     this.#selected = { row, col };
     this.#root.focus({ preventScroll: true });
-    this.#render();
+    // Classes change in place: re-rendering would replace the cell under the pointer and
+    // break a double click.
+    for (const node of this.#rows.querySelectorAll('.cell.selected')) node.classList.remove('selected');
+    this.#rows.querySelector(`.grid-row[data-row="${row}"] .cell[data-col="${col}"]`)?.classList.add('selected');
   }
 
   #schedule() {

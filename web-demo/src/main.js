@@ -508,8 +508,9 @@ function deltaInQuery() {
 function updateTimeTravel() {
   const t = deltaInQuery();
   const bar = $('time-travel');
-  bar.hidden = !t;
-  if (!t) return;
+  // A table with one version has nowhere to travel.
+  bar.hidden = !t || t.delta.first === t.delta.version;
+  if (bar.hidden) return;
   const slider = $('delta-version');
   slider.min = String(t.delta.first);
   slider.max = String(t.delta.version);
