@@ -369,6 +369,16 @@ impl Session {
         Ok(())
     }
 
+    /// The location (a URL) of the Delta table registered as `name`; `None` when no table
+    /// has that name or it is not a Delta table. Writers (the native CLI) use it to find
+    /// the table a statement changes.
+    pub async fn delta_table_url(&self, name: &str) -> Option<String> {
+        let table = self.ctx.table_provider(name).await.ok()?;
+        table
+            .downcast_ref::<DeltaTable>()
+            .map(|delta| delta.snapshot().url())
+    }
+
     /// A registered Delta table at another version, or its history.
     async fn registered_delta(
         &self,

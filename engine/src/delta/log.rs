@@ -170,6 +170,16 @@ impl DeltaLog {
         crate::sources::display_location(&self.store_url, self.root.as_ref())
     }
 
+    /// The table's location as a URL (`file:///...`, `s3://bucket/...`), for writers.
+    pub fn url(&self) -> String {
+        let store = self.store_url.trim_end_matches('/');
+        if store == "file:" || store == "file://" {
+            format!("file:///{}", self.root)
+        } else {
+            format!("{store}/{}", self.root)
+        }
+    }
+
     pub(crate) fn log_path(&self, name: &str) -> Path {
         self.root.clone().join("_delta_log").join(name)
     }
@@ -754,6 +764,11 @@ impl Snapshot {
     /// The table's location as a person writes it.
     pub fn location(&self) -> String {
         self.log.display()
+    }
+
+    /// The table's location as a URL.
+    pub fn url(&self) -> String {
+        self.log.url()
     }
 
     /// The table's columns, as queries see them.

@@ -67,6 +67,23 @@ pub struct Args {
     #[arg(long)]
     pub timer: bool,
 
+    /// Delta writes: the codec of new Parquet files (zstd, snappy, gzip, lz4, brotli, none).
+    #[arg(long, value_name = "CODEC", default_value = "zstd", value_parser = quiver::writes::parse_compression)]
+    pub compression: parquet::basic::Compression,
+
+    /// Delta writes: a message stored with each commit (its userMetadata).
+    #[arg(long, value_name = "TEXT")]
+    pub commit_message: Option<String>,
+
+    /// Delta writes: write a checkpoint every N commits (default: the table's
+    /// delta.checkpointInterval, else 10).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub checkpoint_interval: Option<u64>,
+
+    /// Delta writes: let VACUUM use a retention below the table's minimum.
+    #[arg(long)]
+    pub force: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -180,7 +197,15 @@ pub fn main() -> ExitCode {
         args.output.clone(),
         max_rows,
         args.timer,
-    );
+    )
+    .with_writer(quiver::writes::DeltaWriter::new(
+        quiver::writes::WriteOptions {
+            compression: args.compression,
+            commit_message: args.commit_message.clone(),
+            checkpoint_interval: args.checkpoint_interval,
+            force: args.force,
+        },
+    ));
 
     if let Some(Command::Delta { action }) = &args.command {
         if let Some(code) = runner.run_script(&rt, &action.sql()).failure_code() {

@@ -1,0 +1,496 @@
+//! The Delta statements DataFusion's parser does not know, in the syntax Delta users write
+//! on Spark and Databricks: `CREATE TABLE ... USING DELTA`, `OPTIMIZE`, `VACUUM`,
+//! `CHECKPOINT` and `RESTORE`. They are parsed with sqlparser's own parser primitives, so
+//! expressions, queries and column definitions inside them parse exactly as elsewhere.
+//! `INSERT`, `UPDATE`, `DELETE` and `MERGE` parse as ordinary SQL and are recognised later,
+//! by their target (see [`target_of`]).
+
+use datafusion::sql::sqlparser::ast::{ColumnDef, Expr, ObjectName, Query, TableFactor};
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::keywords::Keyword;
+use datafusion::sql::sqlparser::parser::{Parser, ParserError};
+use datafusion::sql::sqlparser::tokenizer::Token;
+
+/// Which Delta table a statement changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// `` delta.`/path/to/table` `` or a quoted path.
+    Path(String),
+    /// A table registered in the session.
+    Name(String),
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Path(p) => write!(f, "delta.`{p}`"),
+            Target::Name(n) => f.write_str(n),
+        }
+    }
+}
+
+/// `CREATE [OR REPLACE] TABLE [IF NOT EXISTS] name [(columns)] USING DELTA [PARTITIONED BY
+/// (c, ...)] [LOCATION 'path'] [TBLPROPERTIES ('k' = 'v', ...)] [COMMENT '...'] [AS query]`.
+#[derive(Debug, Clone)]
+pub struct Create {
+    pub target: Target,
+    pub location: Option<String>,
+    pub or_replace: bool,
+    pub if_not_exists: bool,
+    pub columns: Vec<ColumnDef>,
+    pub partitioned_by: Vec<String>,
+    pub properties: Vec<(String, String)>,
+    pub comment: Option<String>,
+    pub query: Option<Box<Query>>,
+}
+
+/// What `RESTORE` goes back to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RestoreTo {
+    Version(i64),
+    Timestamp(String),
+}
+
+/// A Delta statement outside DataFusion's grammar.
+#[derive(Debug, Clone)]
+pub enum DeltaStatement {
+    Create(Box<Create>),
+    Optimize {
+        target: Target,
+        predicate: Option<Expr>,
+        zorder: Vec<String>,
+    },
+    Vacuum {
+        target: Target,
+        retain_hours: Option<f64>,
+        dry_run: bool,
+    },
+    Checkpoint {
+        target: Target,
+    },
+    Restore {
+        target: Target,
+        to: RestoreTo,
+    },
+}
+
+/// Whether `sql` (one statement) is a Delta statement this module parses: it starts with
+/// OPTIMIZE, VACUUM, CHECKPOINT or RESTORE, or is a CREATE TABLE with `USING DELTA`.
+pub fn is_delta_statement(sql: &str) -> bool {
+    let words: Vec<String> = words(sql).take(64).collect();
+    match words.first().map(String::as_str) {
+        Some("OPTIMIZE" | "VACUUM" | "CHECKPOINT" | "RESTORE") => true,
+        Some("CREATE") => {
+            let table_at = words.iter().position(|w| w == "TABLE");
+            let is_table = matches!(table_at, Some(1) | Some(3))
+                && (table_at == Some(1) || words[1..3] == ["OR", "REPLACE"]);
+            is_table && words.windows(2).any(|w| w[0] == "USING" && w[1] == "DELTA")
+        }
+        _ => false,
+    }
+}
+
+/// The words of `sql` in upper case, outside strings, quoted names and comments.
+fn words(sql: &str) -> impl Iterator<Item = String> + '_ {
+    let tokens = datafusion::sql::sqlparser::tokenizer::Tokenizer::new(&GenericDialect {}, sql)
+        .tokenize()
+        .unwrap_or_default();
+    tokens.into_iter().filter_map(|t| match t {
+        Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_ascii_uppercase()),
+        _ => None,
+    })
+}
+
+/// Parses one Delta statement (see [`is_delta_statement`]).
+///
+/// # Errors
+/// A syntax error naming what was expected, with sqlparser's line and column.
+pub fn parse(sql: &str) -> Result<DeltaStatement, ParserError> {
+    let dialect = GenericDialect {};
+    let mut p = Parser::new(&dialect).try_with_sql(sql)?;
+    let statement = if p.parse_keyword(Keyword::CREATE) {
+        DeltaStatement::Create(Box::new(parse_create(&mut p)?))
+    } else if word(&mut p, "OPTIMIZE") {
+        let target = parse_target(&mut p)?;
+        let predicate = if p.parse_keyword(Keyword::WHERE) {
+            Some(p.parse_expr()?)
+        } else {
+            None
+        };
+        let mut zorder = Vec::new();
+        if word(&mut p, "ZORDER") {
+            p.expect_keyword(Keyword::BY)?;
+            let parenthesised = p.consume_token(&Token::LParen);
+            zorder = p
+                .parse_comma_separated(|p| p.parse_identifier())?
+                .into_iter()
+                .map(|i| i.value)
+                .collect();
+            if parenthesised {
+                p.expect_token(&Token::RParen)?;
+            }
+        }
+        DeltaStatement::Optimize {
+            target,
+            predicate,
+            zorder,
+        }
+    } else if word(&mut p, "VACUUM") {
+        let target = parse_target(&mut p)?;
+        let mut retain_hours = None;
+        let mut dry_run = false;
+        loop {
+            if word(&mut p, "RETAIN") {
+                let n = p.parse_number_value()?;
+                let hours: f64 = n.to_string().parse().map_err(|_| {
+                    ParserError::ParserError(format!("RETAIN takes a number of hours, not {n}"))
+                })?;
+                if !word(&mut p, "HOURS") {
+                    return p.expected("HOURS after RETAIN n", p.peek_token());
+                }
+                retain_hours = Some(hours);
+            } else if word(&mut p, "DRY") {
+                if !word(&mut p, "RUN") {
+                    return p.expected("RUN after DRY", p.peek_token());
+                }
+                dry_run = true;
+            } else {
+                break;
+            }
+        }
+        DeltaStatement::Vacuum {
+            target,
+            retain_hours,
+            dry_run,
+        }
+    } else if word(&mut p, "CHECKPOINT") {
+        DeltaStatement::Checkpoint {
+            target: parse_target(&mut p)?,
+        }
+    } else if word(&mut p, "RESTORE") {
+        let _ = p.parse_keyword(Keyword::TABLE);
+        let target = parse_target(&mut p)?;
+        p.expect_keyword(Keyword::TO)?;
+        let to =
+            if p.parse_keyword(Keyword::VERSION) {
+                p.expect_keywords(&[Keyword::AS, Keyword::OF])?;
+                let v = p.parse_literal_uint()?;
+                RestoreTo::Version(i64::try_from(v).map_err(|_| {
+                    ParserError::ParserError(format!("version {v} is out of range"))
+                })?)
+            } else if p.parse_keyword(Keyword::TIMESTAMP) {
+                p.expect_keywords(&[Keyword::AS, Keyword::OF])?;
+                RestoreTo::Timestamp(p.parse_literal_string()?)
+            } else {
+                return p.expected("VERSION AS OF n or TIMESTAMP AS OF '...'", p.peek_token());
+            };
+        DeltaStatement::Restore { target, to }
+    } else {
+        return p.expected(
+            "CREATE TABLE, OPTIMIZE, VACUUM, CHECKPOINT or RESTORE",
+            p.peek_token(),
+        );
+    };
+    let _ = p.consume_token(&Token::SemiColon);
+    if p.peek_token().token != Token::EOF {
+        return p.expected("the end of the statement", p.peek_token());
+    }
+    Ok(statement)
+}
+
+fn parse_create(p: &mut Parser<'_>) -> Result<Create, ParserError> {
+    let or_replace = p.parse_keywords(&[Keyword::OR, Keyword::REPLACE]);
+    p.expect_keyword(Keyword::TABLE)?;
+    let if_not_exists = p.parse_keywords(&[Keyword::IF, Keyword::NOT, Keyword::EXISTS]);
+    let target = parse_target(p)?;
+    let mut create = Create {
+        target,
+        location: None,
+        or_replace,
+        if_not_exists,
+        columns: Vec::new(),
+        partitioned_by: Vec::new(),
+        properties: Vec::new(),
+        comment: None,
+        query: None,
+    };
+    if p.consume_token(&Token::LParen) {
+        create.columns = p.parse_comma_separated(Parser::parse_column_def)?;
+        p.expect_token(&Token::RParen)?;
+    }
+    let mut using = false;
+    loop {
+        if p.parse_keyword(Keyword::USING) {
+            let format = p.parse_identifier()?;
+            if !format.value.eq_ignore_ascii_case("delta") {
+                return Err(ParserError::ParserError(format!(
+                    "CREATE TABLE ... USING {format}: only USING DELTA writes a table here"
+                )));
+            }
+            using = true;
+        } else if p.parse_keywords(&[Keyword::PARTITIONED, Keyword::BY]) {
+            p.expect_token(&Token::LParen)?;
+            create.partitioned_by = p
+                .parse_comma_separated(|p| p.parse_identifier())?
+                .into_iter()
+                .map(|i| i.value)
+                .collect();
+            p.expect_token(&Token::RParen)?;
+        } else if p.parse_keyword(Keyword::LOCATION) {
+            create.location = Some(p.parse_literal_string()?);
+        } else if p.parse_keyword(Keyword::TBLPROPERTIES) {
+            p.expect_token(&Token::LParen)?;
+            create.properties = p.parse_comma_separated(|p| {
+                let key = p.parse_literal_string()?;
+                p.expect_token(&Token::Eq)?;
+                let value = match p.next_token().token {
+                    Token::SingleQuotedString(s) => s,
+                    Token::Number(n, _) => n,
+                    Token::Word(w) => w.value,
+                    other => {
+                        return Err(ParserError::ParserError(format!(
+                            "TBLPROPERTIES value for '{key}': expected a string, found {other}"
+                        )));
+                    }
+                };
+                Ok((key, value))
+            })?;
+            p.expect_token(&Token::RParen)?;
+        } else if p.parse_keyword(Keyword::COMMENT) {
+            create.comment = Some(p.parse_literal_string()?);
+        } else if p.parse_keyword(Keyword::AS) {
+            create.query = Some(p.parse_query()?);
+            break;
+        } else {
+            break;
+        }
+    }
+    if !using {
+        return p.expected("USING DELTA", p.peek_token());
+    }
+    if create.columns.is_empty() && create.query.is_none() {
+        return Err(ParserError::ParserError(
+            "CREATE TABLE ... USING DELTA needs columns, as in (id BIGINT, name STRING), or AS SELECT ..."
+                .into(),
+        ));
+    }
+    if !create.columns.is_empty() && create.query.is_some() {
+        return Err(ParserError::ParserError(
+            "CREATE TABLE ... AS SELECT takes its columns from the query; leave out the column list"
+                .into(),
+        ));
+    }
+    Ok(create)
+}
+
+/// A table: `` delta.`/path` ``, a quoted path, or a (possibly qualified) name.
+fn parse_target(p: &mut Parser<'_>) -> Result<Target, ParserError> {
+    if let Token::SingleQuotedString(path) = p.peek_token().token {
+        p.next_token();
+        return Ok(Target::Path(path));
+    }
+    Ok(target_of_name(&p.parse_object_name(false)?))
+}
+
+/// The target an object name denotes: `` delta.`path` `` is a path, anything else a name.
+pub fn target_of_name(name: &ObjectName) -> Target {
+    let parts: Vec<String> = name
+        .0
+        .iter()
+        .filter_map(|p| p.as_ident().map(|i| i.value.clone()))
+        .collect();
+    match parts.as_slice() {
+        [scheme, path] if scheme.eq_ignore_ascii_case("delta") => Target::Path(path.clone()),
+        _ => Target::Name(name.to_string()),
+    }
+}
+
+/// The table a `MERGE`'s target or source factor names, if it is a plain table.
+pub fn target_of(factor: &TableFactor) -> Option<Target> {
+    match factor {
+        TableFactor::Table { name, .. } => Some(target_of_name(name)),
+        _ => None,
+    }
+}
+
+/// Consumes the next token if it is the (unquoted) word `w`, case-insensitively.
+fn word(p: &mut Parser<'_>, w: &str) -> bool {
+    match &p.peek_token().token {
+        Token::Word(word) if word.quote_style.is_none() && word.value.eq_ignore_ascii_case(w) => {
+            p.next_token();
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Splits a script into statements at top-level semicolons, keeping each statement's text.
+/// Semicolons inside strings, quoted names and comments do not split.
+pub fn split_statements(sql: &str) -> Vec<&str> {
+    let bytes = sql.as_bytes();
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            quote @ (b'\'' | b'"' | b'`') => {
+                i += 1;
+                while i < bytes.len() {
+                    if bytes[i] == quote {
+                        // A doubled quote is an escaped one.
+                        if bytes.get(i + 1) == Some(&quote) {
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    if quote == b'\'' && bytes[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b';' => {
+                out.push(&sql[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push(&sql[start.min(sql.len())..]);
+    out.into_iter()
+        .filter(|s| words(s).next().is_some())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_delta_statements_and_nothing_else() {
+        for sql in [
+            "OPTIMIZE t",
+            "vacuum delta.`/x` RETAIN 200 HOURS",
+            "CHECKPOINT t",
+            "RESTORE TABLE t TO VERSION AS OF 1",
+            "CREATE TABLE t (a INT) USING DELTA LOCATION '/x'",
+            "create or replace table t using delta as select 1",
+        ] {
+            assert!(is_delta_statement(sql), "{sql}");
+        }
+        for sql in [
+            "SELECT 'OPTIMIZE'",
+            "CREATE TABLE t (a INT)",
+            "CREATE EXTERNAL TABLE t STORED AS DELTA LOCATION '/x'",
+            "CREATE VIEW v AS SELECT 'USING DELTA'",
+            "INSERT INTO t VALUES (1)",
+        ] {
+            assert!(!is_delta_statement(sql), "{sql}");
+        }
+    }
+
+    #[test]
+    fn parses_create_in_spark_syntax() {
+        let DeltaStatement::Create(c) = parse(
+            "CREATE TABLE IF NOT EXISTS events (id BIGINT NOT NULL, day DATE, v DOUBLE) USING DELTA \
+             PARTITIONED BY (day) LOCATION '/tmp/events' TBLPROPERTIES ('delta.checkpointInterval' = '5') \
+             COMMENT 'clicks'",
+        )
+        .unwrap() else {
+            panic!("not a create")
+        };
+        assert_eq!(c.target, Target::Name("events".into()));
+        assert!(c.if_not_exists && !c.or_replace);
+        assert_eq!(c.columns.len(), 3);
+        assert_eq!(c.partitioned_by, ["day"]);
+        assert_eq!(c.location.as_deref(), Some("/tmp/events"));
+        assert_eq!(
+            c.properties,
+            [("delta.checkpointInterval".to_string(), "5".to_string())]
+        );
+        assert_eq!(c.comment.as_deref(), Some("clicks"));
+        let DeltaStatement::Create(c) =
+            parse("CREATE OR REPLACE TABLE delta.`/tmp/x` USING DELTA AS SELECT 1 AS a").unwrap()
+        else {
+            panic!("not a create")
+        };
+        assert_eq!(c.target, Target::Path("/tmp/x".into()));
+        assert!(c.or_replace && c.query.is_some());
+        for bad in [
+            "CREATE TABLE t USING DELTA",
+            "CREATE TABLE t (a INT) USING PARQUET",
+            "CREATE TABLE t (a INT) USING DELTA AS SELECT 1",
+            "CREATE TABLE t (a INT) USING DELTA LOCATION",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn parses_maintenance_statements() {
+        match parse("OPTIMIZE delta.`/t` WHERE day = '2024-01-01' ZORDER BY (a, b)").unwrap() {
+            DeltaStatement::Optimize {
+                target,
+                predicate,
+                zorder,
+            } => {
+                assert_eq!(target, Target::Path("/t".into()));
+                assert_eq!(predicate.unwrap().to_string(), "day = '2024-01-01'");
+                assert_eq!(zorder, ["a", "b"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse("VACUUM t RETAIN 0 HOURS DRY RUN").unwrap() {
+            DeltaStatement::Vacuum {
+                retain_hours,
+                dry_run,
+                ..
+            } => {
+                assert_eq!(retain_hours, Some(0.0));
+                assert!(dry_run);
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse("RESTORE t TO TIMESTAMP AS OF '2024-01-01 00:00:00'").unwrap() {
+            DeltaStatement::Restore { to, .. } => {
+                assert_eq!(to, RestoreTo::Timestamp("2024-01-01 00:00:00".into()));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse("CHECKPOINT 'file:///t'").unwrap(),
+            DeltaStatement::Checkpoint { target: Target::Path(p) } if p == "file:///t"
+        ));
+        for bad in [
+            "VACUUM t RETAIN 5",
+            "RESTORE t TO 3",
+            "OPTIMIZE t ZORDER (a)",
+            "CHECKPOINT t extra",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn splits_scripts_outside_quotes_and_comments() {
+        let parts = split_statements(
+            "SELECT ';'; -- a; comment\nVACUUM t; /* ; */ SELECT \"a;b\", `c;d`;\n  ;",
+        );
+        assert_eq!(parts.len(), 3, "{parts:?}");
+        assert_eq!(parts[1].trim(), "-- a; comment\nVACUUM t");
+    }
+}
