@@ -8,7 +8,7 @@ use quiver_engine::{Error, Session};
 use sqllogictest::DBOutput;
 
 /// Runs each record's SQL through `Session::statements`, `plan` and `execute`: the same path
-/// the CLI and the wasm build take.
+/// the CLI and the wasm build take (Delta writes through the CLI's writer).
 pub struct QuiverDb {
     pub session: Session,
     /// Report errors as stock DataFusion words them (for DataFusion's own test files),
@@ -47,17 +47,12 @@ impl sqllogictest::AsyncDB for QuiverDb {
     type ColumnType = DFColumnType;
 
     async fn run(&mut self, sql: &str) -> Result<DBOutput<DFColumnType>, SltError> {
-        let statements = self.session.statements(sql).map_err(|e| self.error(e))?;
+        let steps = quiver::writes::steps(&self.session, sql).map_err(|e| self.error(e))?;
         let mut output = DBOutput::StatementComplete(0);
-        for statement in statements {
-            let plan = self
-                .session
-                .plan(statement)
-                .await
-                .map_err(|e| self.error(e))?;
-            let stream = self
-                .session
-                .execute(plan)
+        for step in steps {
+            // Delta writes go through the native CLI's writer, as `quiver -c` runs them.
+            let stream = quiver::writes::DeltaWriter::default()
+                .execute(&self.session, step)
                 .await
                 .map_err(|e| self.error(e))?;
             let schema = stream.schema();

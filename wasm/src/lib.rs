@@ -70,6 +70,43 @@ pub fn check_read_only(statement: &Statement) -> Result<(), String> {
     }
 }
 
+/// The first Delta write statement outside DataFusion's grammar in `sql` (`OPTIMIZE`,
+/// `VACUUM`, `CHECKPOINT`, `RESTORE`, `CREATE TABLE ... USING DELTA`), which only the native
+/// CLI parses; the browser build names it rather than reporting a syntax error.
+fn delta_write_in(sql: &str) -> Option<&'static str> {
+    use quiver_engine::datafusion::sql::sqlparser::dialect::GenericDialect;
+    use quiver_engine::datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
+    let tokens = Tokenizer::new(&GenericDialect {}, sql).tokenize().ok()?;
+    let mut statement: Vec<String> = Vec::new();
+    let finished = |words: &[String]| -> Option<&'static str> {
+        match words.first().map(String::as_str) {
+            Some("OPTIMIZE") => Some("OPTIMIZE"),
+            Some("VACUUM") => Some("VACUUM"),
+            Some("CHECKPOINT") => Some("CHECKPOINT"),
+            Some("RESTORE") => Some("RESTORE"),
+            Some("CREATE") if words.windows(2).any(|w| w == ["USING", "DELTA"]) => {
+                Some("CREATE TABLE ... USING DELTA")
+            }
+            _ => None,
+        }
+    };
+    for token in tokens {
+        match token {
+            Token::SemiColon => {
+                if let Some(what) = finished(&statement) {
+                    return Some(what);
+                }
+                statement.clear();
+            }
+            Token::Word(w) if w.quote_style.is_none() => {
+                statement.push(w.value.to_ascii_uppercase());
+            }
+            _ => {}
+        }
+    }
+    finished(&statement)
+}
+
 /// Encodes `batches` as an Arrow IPC stream (what `apache-arrow`'s `tableFromIPC` reads).
 /// String and binary views become plain strings and binaries first: `apache-arrow` (JS)
 /// does not read view types, which DataFusion produces for Parquet strings.
@@ -200,6 +237,11 @@ fn type_name(t: &DataType) -> String {
 /// The engine's error, as text; "no SQL statement to run" for empty text.
 pub async fn start(session: &Session, sql: &str) -> Result<SendableRecordBatchStream, String> {
     use futures::TryStreamExt;
+    if let Some(what) = delta_write_in(sql) {
+        return Err(format!(
+            "{what} is native-only: Quiver in the browser reads data but does not write it (use the quiver CLI)"
+        ));
+    }
     let mut statements = session.statements(sql).map_err(|e| e.to_string())?;
     for statement in &statements {
         check_read_only(statement)?;
@@ -284,6 +326,24 @@ mod tests {
         assert_eq!(reader.schema().field(0).data_type(), &DataType::Utf8);
         let err = run(&session, "INSERT INTO x VALUES (1)").await.unwrap_err();
         assert!(err.contains("native-only"), "{err}");
+        for (sql, what) in [
+            ("OPTIMIZE t", "OPTIMIZE"),
+            ("SELECT 1; vacuum delta.`/x` RETAIN 0 HOURS", "VACUUM"),
+            ("CHECKPOINT t", "CHECKPOINT"),
+            ("RESTORE TABLE t TO VERSION AS OF 1", "RESTORE"),
+            (
+                "CREATE TABLE t (a INT) USING DELTA LOCATION '/x'",
+                "CREATE TABLE ... USING DELTA",
+            ),
+        ] {
+            let err = run(&session, sql).await.unwrap_err();
+            assert!(
+                err.starts_with(what) && err.contains("native-only"),
+                "{sql}: {err}"
+            );
+        }
+        // A word in a string or a name is not a statement.
+        assert!(run(&session, "SELECT 'OPTIMIZE' AS optimize").await.is_ok());
     }
 
     #[tokio::test]

@@ -52,7 +52,7 @@ export function parseSlt(text) {
   return records;
 }
 
-const WRITE = /^\s*(COPY|INSERT|UPDATE|DELETE|MERGE|CREATE\s+TABLE)\b/i;
+const WRITE = /^\s*(COPY|INSERT|UPDATE|DELETE|MERGE|CREATE\s+(OR\s+REPLACE\s+)?TABLE|OPTIMIZE|VACUUM|CHECKPOINT|RESTORE)\b/i;
 
 const files = readdirSync(join(root, 'tests/slt')).filter((f) => f.endsWith('.slt'));
 
@@ -71,15 +71,19 @@ for (const file of files) {
     for (const record of records) {
       const sql = subst(record.sql);
       const where = `${file}:${record.at}`;
-      if (record.kind === 'statement' && record.ok && WRITE.test(sql)) {
+      if (WRITE.test(sql)) {
         try {
           await q.query(sql);
           failures.push(`${where}: the wasm build wrote (${sql.split('\n')[0]})`);
         } catch (e) {
           if (!/native-only/.test(e.message)) failures.push(`${where}: ${e.message}`);
         }
-        execFileSync(nativeCli, ['-c', [...setup, sql].join(';\n')], { stdio: 'pipe' });
-        writes += 1;
+        // What a write prints, and a write that must fail, are checked by the native run
+        // of the same file (tests/slt.rs).
+        if (record.kind === 'query' || record.ok) {
+          execFileSync(nativeCli, ['-c', [...setup, sql].join(';\n')], { stdio: 'pipe' });
+          writes += 1;
+        }
         continue;
       }
       if (record.kind === 'statement') {

@@ -9,11 +9,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use quiver::writes::{self, DeltaStatement, DeltaWriter};
-use quiver_engine::arrow::record_batch::RecordBatch;
-use quiver_engine::datafusion::execution::SendableRecordBatchStream;
-use quiver_engine::datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use quiver_engine::datafusion::sql::parser::Statement;
+use quiver::writes::{self, DeltaWriter, Step};
 use quiver_engine::output::{Format, OutputOptions, writer};
 use quiver_engine::{Error, Session};
 use tokio::runtime::Runtime;
@@ -98,13 +94,6 @@ pub struct Runner {
     writer: DeltaWriter,
 }
 
-/// A statement ready to run: SQL for the engine, or a Delta statement the engine's parser
-/// does not know (`CREATE TABLE ... USING DELTA`, `OPTIMIZE`, `VACUUM` ...).
-enum Step {
-    Sql(Statement),
-    Delta(DeltaStatement),
-}
-
 enum RunError {
     Engine(Error),
     Message(String),
@@ -148,40 +137,12 @@ impl Runner {
         self
     }
 
-    /// Parses every statement of `sql` before any runs, so a syntax error anywhere runs
-    /// nothing. A script with Delta statements is split at its semicolons and each part
-    /// parsed by the grammar it belongs to.
-    fn steps(&self, sql: &str) -> Result<Vec<Step>, String> {
-        let parts = writes::split_statements(sql);
-        if !parts.iter().any(|p| writes::is_delta_statement(p)) {
-            let statements = self
-                .session
-                .statements(sql)
-                .map_err(|e| one_line(&e.to_string()))?;
-            return Ok(statements.into_iter().map(Step::Sql).collect());
-        }
-        let mut steps = Vec::new();
-        for part in parts {
-            if writes::is_delta_statement(part) {
-                let statement = writes::parse(part).map_err(|e| format!("syntax error: {e}"))?;
-                steps.push(Step::Delta(statement));
-            } else {
-                let statements = self
-                    .session
-                    .statements(part)
-                    .map_err(|e| one_line(&e.to_string()))?;
-                steps.extend(statements.into_iter().map(Step::Sql));
-            }
-        }
-        Ok(steps)
-    }
-
     /// Runs every statement in `sql`; stops at the first error, which is printed.
     pub fn run_script(&mut self, rt: &Runtime, sql: &str) -> Outcome {
-        let statements = match self.steps(sql) {
+        let statements = match writes::steps(&self.session, sql) {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", one_line(&e.to_string()));
                 return Outcome::Failed;
             }
         };
@@ -231,19 +192,7 @@ impl Runner {
     }
 
     async fn run_statement(&mut self, step: Step) -> Result<(), RunError> {
-        let mut stream = match step {
-            Step::Delta(statement) => {
-                let batch = self.writer.run(&self.session, statement).await?;
-                one_batch(batch)
-            }
-            Step::Sql(statement) => match self.writer.intercept(&self.session, &statement).await {
-                Some(done) => one_batch(done?),
-                None => {
-                    let plan = self.session.plan(statement).await?;
-                    self.session.execute(plan).await?
-                }
-            },
-        };
+        let mut stream = self.writer.execute(&self.session, step).await?;
         let schema = stream.schema();
         if schema.fields().is_empty() {
             // DDL and SET: nothing to show. Drain in case the statement does its work lazily.
@@ -301,15 +250,6 @@ impl Runner {
         }
         .await
     }
-}
-
-/// What a write did, as a stream of its one summary batch.
-fn one_batch(batch: RecordBatch) -> SendableRecordBatchStream {
-    let schema = batch.schema();
-    Box::pin(RecordBatchStreamAdapter::new(
-        schema,
-        futures::stream::iter([Ok(batch)]),
-    ))
 }
 
 /// Finishes (and erases) a progress bar when dropped.

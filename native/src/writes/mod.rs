@@ -36,6 +36,46 @@ use url::Url;
 use parse::{Create, RestoreTo, Target, target_of, target_of_name};
 pub use parse::{DeltaStatement, is_delta_statement, parse, split_statements};
 
+/// A statement ready to run: SQL for the engine, or a Delta statement the engine's parser
+/// does not know (`CREATE TABLE ... USING DELTA`, `OPTIMIZE`, `VACUUM` ...).
+#[derive(Debug)]
+pub enum Step {
+    /// Planned by the engine, unless [`DeltaWriter::intercept`] takes it.
+    Sql(Statement),
+    /// Run by [`DeltaWriter::run`].
+    Delta(DeltaStatement),
+}
+
+/// Parses every statement of `sql` before any runs, so a syntax error anywhere runs
+/// nothing. A script with Delta statements is split at its semicolons and each part parsed
+/// by the grammar it belongs to; any other script is parsed whole by the engine.
+///
+/// # Errors
+/// The first syntax error.
+pub fn steps(session: &Session, sql: &str) -> Result<Vec<Step>> {
+    let parts = split_statements(sql);
+    if !parts.iter().any(|p| is_delta_statement(p)) {
+        return Ok(session
+            .statements(sql)?
+            .into_iter()
+            .map(Step::Sql)
+            .collect());
+    }
+    let mut steps = Vec::new();
+    for part in parts {
+        if is_delta_statement(part) {
+            let statement = parse(part).map_err(|e| Error::Syntax {
+                message: e.to_string(),
+                original: None,
+            })?;
+            steps.push(Step::Delta(statement));
+        } else {
+            steps.extend(session.statements(part)?.into_iter().map(Step::Sql));
+        }
+    }
+    Ok(steps)
+}
+
 /// How writes are made: the CLI's `--compression`, `--commit-message`,
 /// `--checkpoint-interval` and `--force`.
 #[derive(Debug, Clone)]
@@ -126,6 +166,34 @@ impl DeltaWriter {
         }
     }
 
+    /// Runs one step: a Delta statement or a write into a Delta table here, anything else
+    /// through the engine. The rows come back as a stream (a write's is its summary).
+    ///
+    /// # Errors
+    /// As [`DeltaWriter::run`] and the engine's planning.
+    pub async fn execute(
+        &self,
+        session: &Session,
+        step: Step,
+    ) -> Result<datafusion::execution::SendableRecordBatchStream> {
+        let batch = match step {
+            Step::Delta(statement) => self.run(session, statement).await?,
+            Step::Sql(statement) => match self.intercept(session, &statement).await {
+                Some(done) => done?,
+                None => {
+                    let plan = session.plan(statement).await?;
+                    return session.execute(plan).await;
+                }
+            },
+        };
+        Ok(Box::pin(
+            datafusion::physical_plan::stream::RecordBatchStreamAdapter::new(
+                batch.schema(),
+                futures::stream::iter([Ok(batch)]),
+            ),
+        ))
+    }
+
     /// Runs `statement` when it is an `INSERT`, `UPDATE`, `DELETE` or `MERGE` into a Delta
     /// table (`` delta.`path` `` or a registered Delta table); `None` leaves it to the
     /// engine (a memory table, a query).
@@ -187,16 +255,12 @@ impl DeltaWriter {
     /// The table behind `target`, which must exist.
     async fn open(&self, session: &Session, target: &Target) -> Result<DeltaTable> {
         let url = resolve(session, target).await?;
-        let table = DeltaTable::try_from_url(url)
-            .await
-            .map_err(|e| delta_error(target, e))?;
-        if table.version().is_none() {
-            return Err(Error::Delta {
-                table: target.to_string(),
-                message: "there is no Delta table there (no _delta_log); create one with CREATE TABLE ... USING DELTA".into(),
-            });
+        match DeltaTable::try_from_url(url).await {
+            Ok(table) if table.version().is_some() => Ok(table),
+            Ok(_) => Err(no_table(target)),
+            Err(e) if e.to_string().contains("does not exist") => Err(no_table(target)),
+            Err(e) => Err(delta_error(target, e)),
         }
-        Ok(table)
     }
 
     /// Writes a checkpoint when the new version is a multiple of the interval.
@@ -460,7 +524,10 @@ impl DeltaWriter {
         let target_alias = factor_alias(&merge.table).unwrap_or_else(|| "target".to_string());
         let (source_sql, source_alias) = match &merge.source {
             TableFactor::Table { name, alias, .. } => (
-                format!("SELECT * FROM {name}"),
+                match alias {
+                    Some(alias) => format!("SELECT * FROM {name} {alias}"),
+                    None => format!("SELECT * FROM {name}"),
+                },
                 alias
                     .as_ref()
                     .map(|a| a.name.value.clone())
@@ -469,7 +536,11 @@ impl DeltaWriter {
             TableFactor::Derived {
                 subquery, alias, ..
             } => (
-                subquery.to_string(),
+                match alias {
+                    // `(VALUES ...) AS s(id, name)` names the columns.
+                    Some(alias) => format!("SELECT * FROM ({subquery}) {alias}"),
+                    None => subquery.to_string(),
+                },
                 alias
                     .as_ref()
                     .map(|a| a.name.value.clone())
@@ -761,6 +832,13 @@ fn delta_error(target: &Target, e: impl std::fmt::Display) -> Error {
     Error::Delta {
         table: target.to_string(),
         message: e.to_string(),
+    }
+}
+
+fn no_table(target: &Target) -> Error {
+    Error::Delta {
+        table: target.to_string(),
+        message: "there is no Delta table there (no _delta_log); create one with CREATE TABLE ... USING DELTA".into(),
     }
 }
 
