@@ -36,6 +36,13 @@ if ! python3 -c "import moto.server, boto3" >/dev/null 2>&1; then
     python3 -m pip install --quiet 'moto[server]' boto3
 fi
 
+# deltalake (delta-rs's Python package): the independent client the Delta write tests
+# read Quiver's tables with, and write tables with for Quiver to change.
+if [ "$(python3 -c 'import deltalake; print(deltalake.__version__)' 2>/dev/null)" != "1.6.6" ]; then
+    echo "setup: installing deltalake 1.6.6 with pip"
+    python3 -m pip install --quiet 'deltalake==1.6.6'
+fi
+
 # pyarrow: tests/delta/hash.py hashes Delta results the way the deltalake oracle was made.
 if ! python3 -c "import pyarrow" >/dev/null 2>&1; then
     echo "setup: installing pyarrow with pip"
