@@ -47,6 +47,22 @@ pub fn config(resources: &Resources) -> HostConfig {
     config
 }
 
+/// The object store for `url`: the local disk (`file://`), S3, or HTTP(S).
+///
+/// # Errors
+/// Another scheme, or a store that cannot be configured.
+pub fn store_for(url: &Url) -> quiver_engine::Result<Arc<dyn ObjectStore>> {
+    match url.scheme() {
+        "file" => Ok(Arc::new(LocalFileSystem::new())),
+        "s3" | "s3a" => s3_store(url),
+        "http" | "https" => http_store(url),
+        other => Err(Error::Storage {
+            url: url.to_string(),
+            reason: format!("no store for {other}:// URLs"),
+        }),
+    }
+}
+
 /// An S3 store for the bucket in `url`, configured from the `AWS_*` environment variables
 /// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION` or
 /// `AWS_DEFAULT_REGION`, `AWS_ENDPOINT_URL`, `AWS_ALLOW_HTTP`). Without credentials the

@@ -112,6 +112,16 @@ pub enum DeltaCommand {
         /// The table's folder or URL.
         path: String,
     },
+    /// Check the table's integrity: contiguous commits, checkpoints and .crc files that
+    /// agree with the log, data files present with their recorded sizes, every version
+    /// readable. Exits non-zero on a problem.
+    Verify {
+        /// The table's folder or URL.
+        path: String,
+        /// Also read every data file's Parquet footer and compare its row count.
+        #[arg(long)]
+        deep: bool,
+    },
     /// The table's version, protocol, features, files, size and partition columns.
     Info {
         /// The table's folder or URL.
@@ -123,11 +133,14 @@ pub enum DeltaCommand {
 }
 
 impl DeltaCommand {
-    /// The SQL this short-hand stands for.
+    /// The SQL this short-hand stands for (`verify` is not SQL).
     fn sql(&self) -> String {
         let quote = |p: &str| format!("'{}'", p.replace('\'', "''"));
         match self {
             DeltaCommand::History { path } => format!("DESCRIBE HISTORY {}", quote(path)),
+            DeltaCommand::Verify { path, .. } => {
+                format!("SELECT * FROM delta_info({})", quote(path))
+            }
             DeltaCommand::Info {
                 path,
                 version: Some(v),
@@ -207,6 +220,23 @@ pub fn main() -> ExitCode {
         },
     ));
 
+    if let Some(Command::Delta {
+        action: DeltaCommand::Verify { path, deep },
+    }) = &args.command
+    {
+        let report = rt.block_on(quiver::writes::verify_table(&runner.session, path, *deep));
+        return match report {
+            Ok(report) => {
+                print!("{}", report.render());
+                if report.passed() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                }
+            }
+            Err(e) => fail(&e),
+        };
+    }
     if let Some(Command::Delta { action }) = &args.command {
         if let Some(code) = runner.run_script(&rt, &action.sql()).failure_code() {
             return code;

@@ -8,6 +8,7 @@
 //! failed statement wrote are never referenced by the log, so readers never see them.
 
 mod parse;
+mod verify;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -35,6 +36,7 @@ use url::Url;
 
 use parse::{Create, RestoreTo, Target, target_of, target_of_name};
 pub use parse::{DeltaStatement, is_delta_statement, parse, split_statements};
+pub use verify::Report;
 
 /// A statement ready to run: SQL for the engine, or a Delta statement the engine's parser
 /// does not know (`CREATE TABLE ... USING DELTA`, `OPTIMIZE`, `VACUUM` ...).
@@ -802,6 +804,21 @@ fn delta_state_owned(session: &Session) -> datafusion::execution::SessionState {
 
 fn delta_state(session: &Session) -> Arc<datafusion::execution::SessionState> {
     Arc::new(delta_state_owned(session))
+}
+
+/// `quiver delta verify`: checks the Delta table at `location` (a path or URL); see
+/// [`verify`].
+///
+/// # Errors
+/// A location that is not usable, or a log that cannot be listed.
+pub async fn verify_table(
+    session: &Session,
+    location: &str,
+    deep: bool,
+) -> std::result::Result<Report, String> {
+    let url = location_url(location).map_err(|e| e.to_string())?;
+    let store = crate::host::store_for(&url).map_err(|e| e.to_string())?;
+    verify::verify(session, store, &url, location, deep).await
 }
 
 /// A one-row table of counts: what a statement did.
