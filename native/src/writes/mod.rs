@@ -257,7 +257,7 @@ impl DeltaWriter {
     /// The table behind `target`, which must exist.
     async fn open(&self, session: &Session, target: &Target) -> Result<DeltaTable> {
         let url = resolve(session, target).await?;
-        match DeltaTable::try_from_url(url).await {
+        match load_table(url).await {
             Ok(table) if table.version().is_some() => Ok(table),
             Ok(_) => Err(no_table(target)),
             Err(e) if e.to_string().contains("does not exist") => Err(no_table(target)),
@@ -344,9 +344,7 @@ impl DeltaWriter {
         name: Option<&str>,
         target: &Target,
     ) -> Result<RecordBatch> {
-        let table = DeltaTable::try_from_url(url)
-            .await
-            .map_err(|e| delta_error(target, e))?;
+        let table = load_table(url).await.map_err(|e| delta_error(target, e))?;
         let exists = table.version().is_some();
         if exists && create.if_not_exists {
             if let Some(name) = name {
@@ -804,6 +802,56 @@ fn delta_state_owned(session: &Session) -> datafusion::execution::SessionState {
 
 fn delta_state(session: &Session) -> Arc<datafusion::execution::SessionState> {
     Arc::new(delta_state_owned(session))
+}
+
+/// Commits to S3 go through deltalake's default log store over the CLI's own S3 store:
+/// each commit file is a conditional put (`If-None-Match: *`), which S3 and compatible
+/// stores honour, so two writers can never both write version N, and no lock service is
+/// needed.
+#[derive(Debug)]
+struct ConditionalPutLogStore;
+
+impl deltalake::logstore::LogStoreFactory for ConditionalPutLogStore {
+    fn with_options(
+        &self,
+        prefixed_store: deltalake::logstore::ObjectStoreRef,
+        root_store: deltalake::logstore::ObjectStoreRef,
+        location: &Url,
+        options: &deltalake::logstore::StorageConfig,
+    ) -> deltalake::DeltaResult<Arc<dyn deltalake::logstore::LogStore>> {
+        Ok(deltalake::logstore::default_logstore(
+            prefixed_store,
+            root_store,
+            location,
+            options,
+        ))
+    }
+}
+
+/// Opens the Delta table at `url` (a handle to a new one when nothing is there yet): local
+/// paths with deltalake's own store, others with the CLI's stores (see [`crate::host`]).
+async fn load_table(url: Url) -> deltalake::DeltaResult<DeltaTable> {
+    if url.scheme() == "file" {
+        return DeltaTable::try_from_url(url).await;
+    }
+    static REGISTERED: std::sync::Once = std::sync::Once::new();
+    REGISTERED.call_once(|| {
+        for scheme in ["s3://", "s3a://"] {
+            deltalake::logstore::logstore_factories().insert(
+                Url::parse(scheme).expect("a scheme URL"),
+                Arc::new(ConditionalPutLogStore),
+            );
+        }
+    });
+    let store = crate::host::store_for(&url)
+        .map_err(|e| deltalake::DeltaTableError::Generic(e.to_string()))?;
+    let mut table = deltalake::DeltaTableBuilder::from_url(url.clone())?
+        .with_storage_backend(store, url)
+        .build()?;
+    match table.load().await {
+        Ok(()) | Err(deltalake::DeltaTableError::NotATable(_)) => Ok(table),
+        Err(e) => Err(e),
+    }
 }
 
 /// `quiver delta verify`: checks the Delta table at `location` (a path or URL); see
