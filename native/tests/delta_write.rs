@@ -3,20 +3,13 @@
 //! what Quiver wrote, and writes tables for Quiver to change. Also: the DAT writer case,
 //! and four processes appending to one table at once.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-fn quiver() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_quiver"));
-    c.env_remove("QUIVER_LOG").stdin(Stdio::null());
-    c
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+mod common;
+use common::{quiver, testdata, text};
 
 /// Runs `quiver [args] -c sql` and returns standard output; fails the test on an error.
 fn run(args: &[&str], sql: &str) -> String {
@@ -97,19 +90,6 @@ fn newest_version(table: &Path) -> i64 {
         .trim()
         .parse()
         .expect("a version")
-}
-
-fn testdata() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata");
-    if dir.exists() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").map_or(true, |v| v != "true"),
-        "../shared/testdata is missing, and CI=true"
-    );
-    eprintln!("SKIPPED: ../shared/testdata is not beside the workspace");
-    None
 }
 
 #[test]

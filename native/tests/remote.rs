@@ -9,20 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-fn quiver() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_quiver"));
-    c.env_remove("QUIVER_LOG").stdin(Stdio::null());
-    for (k, _) in std::env::vars() {
-        if k.starts_with("AWS_") {
-            c.env_remove(k);
-        }
-    }
-    c
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+mod common;
+use common::{quiver, testdata, text};
 
 /// Writes `rows` rows with ids in order, in row groups of 10,000, so a filter on `id` can
 /// skip most of the file.
@@ -269,11 +257,7 @@ fn s3_reads_with_credentials_from_the_environment() {
     assert!(o.status.success(), "{}", text(&o.stderr));
 
     let with_env = |c: &mut Command| {
-        c.env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ENDPOINT_URL", &endpoint)
-            .env("AWS_ALLOW_HTTP", "true");
+        on_moto(c, &endpoint);
     };
     let mut c = quiver();
     with_env(&mut c);
@@ -305,17 +289,16 @@ fn s3_reads_with_credentials_from_the_environment() {
 
 /// delta-rs's test tables in the shared corpora; `None` (skip) only off CI.
 fn delta_rs_tables() -> Option<PathBuf> {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/testdata/delta-rs/crates/test/tests/data");
-    if data.is_dir() {
-        return Some(data);
-    }
-    assert!(
-        std::env::var("CI").map_or(true, |v| v != "true"),
-        "../shared/testdata is missing, and CI=true"
-    );
-    eprintln!("SKIPPED: ../shared/testdata is not beside the workspace");
-    None
+    testdata().map(|d| d.join("delta-rs/crates/test/tests/data"))
+}
+
+/// `c` pointed at the moto server on `endpoint` with its test credentials.
+fn on_moto<'a>(c: &'a mut Command, endpoint: &str) -> &'a mut Command {
+    c.env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ALLOW_HTTP", "true")
 }
 
 #[test]
@@ -336,11 +319,7 @@ fn delta_tables_on_s3_read_at_every_version() {
     assert!(o.status.success(), "{}", text(&o.stderr));
     let run = |args: &[&str]| {
         let mut c = quiver();
-        c.env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ENDPOINT_URL", &endpoint)
-            .env("AWS_ALLOW_HTTP", "true")
+        on_moto(&mut c, &endpoint)
             .args(args)
             .args(["--format", "csv"]);
         let o = c.output().unwrap();
@@ -436,11 +415,7 @@ fn delta_writes_to_s3_create_append_travel_and_vacuum() {
     assert!(o.status.success(), "{}", text(&o.stderr));
     let run = |args: &[&str]| {
         let mut c = quiver();
-        c.env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ENDPOINT_URL", &endpoint)
-            .env("AWS_ALLOW_HTTP", "true")
+        on_moto(&mut c, &endpoint)
             .args(args)
             .args(["--format", "csv"]);
         let o = c.output().unwrap();
@@ -504,11 +479,7 @@ fn delta_writes_to_s3_create_append_travel_and_vacuum() {
                 .map(|n| format!("INSERT INTO {t} VALUES ({}, 'w{w}');\n", 100 + w * 10 + n))
                 .collect();
             let mut c = quiver();
-            c.env("AWS_ACCESS_KEY_ID", "test")
-                .env("AWS_SECRET_ACCESS_KEY", "test")
-                .env("AWS_REGION", "us-east-1")
-                .env("AWS_ENDPOINT_URL", &endpoint)
-                .env("AWS_ALLOW_HTTP", "true")
+            on_moto(&mut c, &endpoint)
                 .args(["-c", &script])
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped());

@@ -361,38 +361,63 @@ impl DeltaWriter {
                 message: "a Delta table already exists there; use CREATE OR REPLACE TABLE, or INSERT INTO it".into(),
             });
         }
-        let plan = match &create.query {
-            Some(query) => plan_query(session, query).await?,
-            None => empty_plan(session, &create.columns).await?,
-        };
         let configuration: HashMap<String, Option<String>> = create
             .properties
             .iter()
             .map(|(k, v)| (k.clone(), Some(v.clone())))
             .collect();
-        let mut write = table
-            .write(Vec::new())
-            .with_input_plan(plan)
-            .with_session_state(delta_state(session))
-            .with_save_mode(if exists {
-                SaveMode::Overwrite
-            } else {
-                SaveMode::ErrorIfExists
-            })
-            .with_partition_columns(create.partitioned_by.clone())
-            .with_configuration(configuration)
-            .with_writer_properties(self.writer_properties())
-            .with_commit_properties(self.commit_properties());
-        if exists {
-            write = write.with_schema_mode(SchemaMode::Overwrite);
-        }
-        if let Some(name) = name {
-            write = write.with_table_name(name);
-        }
-        if let Some(comment) = &create.comment {
-            write = write.with_description(comment.clone());
-        }
-        let table = write.await.map_err(|e| delta_error(target, e))?;
+        let mode = if exists {
+            SaveMode::Overwrite
+        } else {
+            SaveMode::ErrorIfExists
+        };
+        let table = match &create.query {
+            // Columns only: a CREATE TABLE commit with the schema and no data.
+            None => {
+                use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
+                let plan = empty_plan(session, &create.columns).await?;
+                let arrow = plan.schema().as_arrow().clone();
+                let schema: deltalake::kernel::StructType = (&arrow)
+                    .try_into_kernel()
+                    .map_err(|e| delta_error(target, e))?;
+                let mut builder = table
+                    .create()
+                    .with_columns(schema.fields().cloned())
+                    .with_partition_columns(create.partitioned_by.clone())
+                    .with_configuration(configuration)
+                    .with_save_mode(mode)
+                    .with_commit_properties(self.commit_properties());
+                if let Some(name) = name {
+                    builder = builder.with_table_name(name);
+                }
+                if let Some(comment) = &create.comment {
+                    builder = builder.with_comment(comment.clone());
+                }
+                builder.await.map_err(|e| delta_error(target, e))?
+            }
+            Some(query) => {
+                let plan = plan_query(session, query).await?;
+                let mut write = table
+                    .write(Vec::new())
+                    .with_input_plan(plan)
+                    .with_session_state(delta_state(session))
+                    .with_save_mode(mode)
+                    .with_partition_columns(create.partitioned_by.clone())
+                    .with_configuration(configuration)
+                    .with_writer_properties(self.writer_properties())
+                    .with_commit_properties(self.commit_properties());
+                if exists {
+                    write = write.with_schema_mode(SchemaMode::Overwrite);
+                }
+                if let Some(name) = name {
+                    write = write.with_table_name(name);
+                }
+                if let Some(comment) = &create.comment {
+                    write = write.with_description(comment.clone());
+                }
+                write.await.map_err(|e| delta_error(target, e))?
+            }
+        };
         let rows = added_rows(&table).await;
         self.after_commit(target, &table).await?;
         if let Some(name) = name {
@@ -589,34 +614,23 @@ impl DeltaWriter {
             .with_commit_properties(self.commit_properties());
         for clause in &merge.clauses {
             let predicate = clause.predicate.as_ref().map(ToString::to_string);
+            let p = predicate.as_deref();
             builder = match (&clause.clause_kind, &clause.action) {
                 (MergeClauseKind::Matched, MergeAction::Update(update)) => {
                     let sets = assignments(&update.assignments, &schema)?;
-                    builder.when_matched_update(|mut u| {
-                        if let Some(p) = &predicate {
-                            u = u.predicate(p.clone());
-                        }
-                        for (column, value) in &sets {
-                            u = u.update(column.clone(), value.clone());
-                        }
-                        u
-                    })
+                    builder.when_matched_update(|u| update_clause(u, p, &sets))
                 }
-                (MergeClauseKind::Matched, MergeAction::Delete { .. }) => builder
-                    .when_matched_delete(|mut d| {
-                        if let Some(p) = &predicate {
-                            d = d.predicate(p.clone());
-                        }
-                        d
-                    }),
+                (MergeClauseKind::Matched, MergeAction::Delete { .. }) => {
+                    builder.when_matched_delete(|d| delete_clause(d, p))
+                }
                 (
                     MergeClauseKind::NotMatched | MergeClauseKind::NotMatchedByTarget,
                     MergeAction::Insert(insert),
                 ) => {
                     let values = merge_insert_values(insert, &schema)?;
                     builder.when_not_matched_insert(|mut i| {
-                        if let Some(p) = &predicate {
-                            i = i.predicate(p.clone());
+                        if let Some(p) = p {
+                            i = i.predicate(p.to_string());
                         }
                         for (column, value) in &values {
                             i = i.set(column.clone(), value.clone());
@@ -626,23 +640,11 @@ impl DeltaWriter {
                 }
                 (MergeClauseKind::NotMatchedBySource, MergeAction::Update(update)) => {
                     let sets = assignments(&update.assignments, &schema)?;
-                    builder.when_not_matched_by_source_update(|mut u| {
-                        if let Some(p) = &predicate {
-                            u = u.predicate(p.clone());
-                        }
-                        for (column, value) in &sets {
-                            u = u.update(column.clone(), value.clone());
-                        }
-                        u
-                    })
+                    builder.when_not_matched_by_source_update(|u| update_clause(u, p, &sets))
                 }
-                (MergeClauseKind::NotMatchedBySource, MergeAction::Delete { .. }) => builder
-                    .when_not_matched_by_source_delete(|mut d| {
-                        if let Some(p) = &predicate {
-                            d = d.predicate(p.clone());
-                        }
-                        d
-                    }),
+                (MergeClauseKind::NotMatchedBySource, MergeAction::Delete { .. }) => {
+                    builder.when_not_matched_by_source_delete(|d| delete_clause(d, p))
+                }
                 (kind, action) => {
                     return Err(invalid(
                         "MERGE",
@@ -666,7 +668,7 @@ impl DeltaWriter {
         &self,
         session: &Session,
         target: &Target,
-        predicate: Option<ast::Expr>,
+        predicate: Option<Box<ast::Expr>>,
         zorder: Vec<String>,
     ) -> Result<RecordBatch> {
         let table = self.open(session, target).await?;
@@ -1130,6 +1132,32 @@ fn assignments(list: &[ast::Assignment], schema: &Schema) -> Result<Vec<(String,
             ))
         })
         .collect()
+}
+
+/// A MERGE `UPDATE SET ...` clause, with its `AND` condition.
+fn update_clause(
+    mut update: deltalake::operations::merge::UpdateBuilder,
+    predicate: Option<&str>,
+    sets: &[(String, String)],
+) -> deltalake::operations::merge::UpdateBuilder {
+    if let Some(p) = predicate {
+        update = update.predicate(p.to_string());
+    }
+    for (column, value) in sets {
+        update = update.update(column.clone(), value.clone());
+    }
+    update
+}
+
+/// A MERGE `DELETE` clause, with its `AND` condition.
+fn delete_clause(
+    delete: deltalake::operations::merge::DeleteBuilder,
+    predicate: Option<&str>,
+) -> deltalake::operations::merge::DeleteBuilder {
+    match predicate {
+        Some(p) => delete.predicate(p.to_string()),
+        None => delete,
+    }
 }
 
 /// `INSERT (a, b) VALUES (s.a, s.b)` of a MERGE as (column, expression) pairs; without a

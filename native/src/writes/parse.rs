@@ -57,7 +57,7 @@ pub enum DeltaStatement {
     Create(Box<Create>),
     Optimize {
         target: Target,
-        predicate: Option<Expr>,
+        predicate: Option<Box<Expr>>,
         zorder: Vec<String>,
     },
     Vacuum {
@@ -113,7 +113,7 @@ pub fn parse(sql: &str) -> Result<DeltaStatement, ParserError> {
     } else if word(&mut p, "OPTIMIZE") {
         let target = parse_target(&mut p)?;
         let predicate = if p.parse_keyword(Keyword::WHERE) {
-            Some(p.parse_expr()?)
+            Some(Box::new(p.parse_expr()?))
         } else {
             None
         };
