@@ -265,6 +265,20 @@ impl DeltaWriter {
         }
     }
 
+    /// What a committed statement did: its version first, then `counts`; a checkpoint is
+    /// written first when the version calls for one.
+    async fn committed(
+        &self,
+        target: &Target,
+        table: &DeltaTable,
+        counts: &[(&str, i64)],
+    ) -> Result<RecordBatch> {
+        self.after_commit(target, table).await?;
+        let mut columns = vec![("version", version_of(table))];
+        columns.extend_from_slice(counts);
+        Ok(summary(&columns))
+    }
+
     /// Writes a checkpoint when the new version is a multiple of the interval.
     async fn after_commit(&self, target: &Target, table: &DeltaTable) -> Result<()> {
         let Some(version) = table.version() else {
@@ -462,11 +476,8 @@ impl DeltaWriter {
             .await
             .map_err(|e| delta_error(target, e))?;
         let rows = added_rows(&table).await;
-        self.after_commit(target, &table).await?;
-        Ok(summary(&[
-            ("version", version_of(&table)),
-            ("rows_inserted", rows),
-        ]))
+        self.committed(target, &table, &[("rows_inserted", rows)])
+            .await
     }
 
     async fn update(
@@ -498,11 +509,12 @@ impl DeltaWriter {
             .with_commit_properties(self.commit_properties())
             .await
             .map_err(|e| delta_error(target, e))?;
-        self.after_commit(target, &table).await?;
-        Ok(summary(&[
-            ("version", version_of(&table)),
-            ("rows_updated", metrics.num_updated_rows as i64),
-        ]))
+        self.committed(
+            target,
+            &table,
+            &[("rows_updated", metrics.num_updated_rows as i64)],
+        )
+        .await
     }
 
     async fn delete(
@@ -531,11 +543,8 @@ impl DeltaWriter {
                     - count_rows(session, target, None).await?
             }
         };
-        self.after_commit(target, &table).await?;
-        Ok(summary(&[
-            ("version", version_of(&table)),
-            ("rows_deleted", deleted),
-        ]))
+        self.committed(target, &table, &[("rows_deleted", deleted)])
+            .await
     }
 
     async fn merge(
@@ -655,13 +664,16 @@ impl DeltaWriter {
             .map_err(|e| delta_error(target, e))?;
         }
         let (table, metrics) = builder.await.map_err(|e| delta_error(target, e))?;
-        self.after_commit(target, &table).await?;
-        Ok(summary(&[
-            ("version", version_of(&table)),
-            ("rows_inserted", metrics.num_target_rows_inserted as i64),
-            ("rows_updated", metrics.num_target_rows_updated as i64),
-            ("rows_deleted", metrics.num_target_rows_deleted as i64),
-        ]))
+        self.committed(
+            target,
+            &table,
+            &[
+                ("rows_inserted", metrics.num_target_rows_inserted as i64),
+                ("rows_updated", metrics.num_target_rows_updated as i64),
+                ("rows_deleted", metrics.num_target_rows_deleted as i64),
+            ],
+        )
+        .await
     }
 
     async fn optimize(
@@ -701,12 +713,15 @@ impl DeltaWriter {
             .with_commit_properties(self.commit_properties())
             .await
             .map_err(|e| delta_error(target, e))?;
-        self.after_commit(target, &table).await?;
-        Ok(summary(&[
-            ("version", version_of(&table)),
-            ("files_added", metrics.num_files_added as i64),
-            ("files_removed", metrics.num_files_removed as i64),
-        ]))
+        self.committed(
+            target,
+            &table,
+            &[
+                ("files_added", metrics.num_files_added as i64),
+                ("files_removed", metrics.num_files_removed as i64),
+            ],
+        )
+        .await
     }
 
     async fn vacuum(
@@ -785,12 +800,15 @@ impl DeltaWriter {
             .with_commit_properties(self.commit_properties())
             .await
             .map_err(|e| delta_error(target, e))?;
-        self.after_commit(target, &table).await?;
-        Ok(summary(&[
-            ("version", version_of(&table)),
-            ("files_restored", metrics.num_restored_file as i64),
-            ("files_removed", metrics.num_removed_file as i64),
-        ]))
+        self.committed(
+            target,
+            &table,
+            &[
+                ("files_restored", metrics.num_restored_file as i64),
+                ("files_removed", metrics.num_removed_file as i64),
+            ],
+        )
+        .await
     }
 }
 
