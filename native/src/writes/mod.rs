@@ -593,20 +593,20 @@ impl DeltaWriter {
             .iter()
             .any(|c| c.clause_kind == MergeClauseKind::Matched);
         if matches_rows {
-            let twice = rows_matched_twice(
+            let twice = matched_twice(
                 session,
                 target,
                 &target_alias,
                 &source_sql,
                 &source_alias,
-                &on,
+                &merge.on,
             )
             .await?;
-            if twice > 0 {
+            if let Some(problem) = twice {
                 return Err(invalid(
                     "MERGE",
                     format!(
-                        "{twice} target row(s) match more than one source row; a MERGE may change each target row once (make the source unique on the join key)"
+                        "{problem}; a MERGE may change each target row once (make the source unique on the join key)"
                     ),
                 ));
             }
@@ -1225,23 +1225,81 @@ fn merge_insert_values(
         .collect())
 }
 
-/// How many target rows the MERGE's condition matches with more than one source row.
-async fn rows_matched_twice(
+/// Whether the MERGE's condition matches some target row with more than one source row,
+/// said as the problem to report. For a condition of equalities between target and source
+/// columns (`t.a = s.b AND ...`, the usual case) two source rows match the same target row
+/// exactly when they share a key that some target row has, which a semi-join and a
+/// grouping of the source find; any other condition numbers the target's rows and counts
+/// matches per row.
+async fn matched_twice(
     session: &Session,
     target: &Target,
     target_alias: &str,
     source_sql: &str,
     source_alias: &str,
-    on: &str,
-) -> Result<i64> {
+    on: &ast::Expr,
+) -> Result<Option<String>> {
     let table = table_sql(target);
+    if let Some(keys) = source_keys(on, target_alias, source_alias) {
+        let keys = keys.join(", ");
+        let sql = format!(
+            "SELECT count(*) AS n FROM (SELECT {keys} FROM ({source_sql}) AS {source_alias} \
+             WHERE EXISTS (SELECT 1 FROM {table} AS {target_alias} WHERE {on}) \
+             GROUP BY {keys} HAVING count(*) > 1)"
+        );
+        let n = first_count(&session.query(&sql).await?)?;
+        return Ok((n > 0).then(|| {
+            format!("{n} key(s) appear in more than one source row and match target rows")
+        }));
+    }
     let sql = format!(
         "SELECT count(*) AS n FROM (SELECT __quiver_row FROM \
          (SELECT *, row_number() OVER () AS __quiver_row FROM {table}) AS {target_alias} \
          JOIN ({source_sql}) AS {source_alias} ON {on} \
          GROUP BY __quiver_row HAVING count(*) > 1)"
     );
-    first_count(&session.query(&sql).await?)
+    let n = first_count(&session.query(&sql).await?)?;
+    Ok((n > 0).then(|| format!("{n} target row(s) match more than one source row")))
+}
+
+/// The source columns a condition of equalities between `target_alias.x` and
+/// `source_alias.y` joins on, or `None` for any other condition.
+fn source_keys(on: &ast::Expr, target_alias: &str, source_alias: &str) -> Option<Vec<String>> {
+    use ast::{BinaryOperator as B, Expr as E};
+    match on {
+        E::Nested(inner) => source_keys(inner, target_alias, source_alias),
+        E::BinaryOp {
+            left,
+            op: B::And,
+            right,
+        } => {
+            let mut keys = source_keys(left, target_alias, source_alias)?;
+            keys.extend(source_keys(right, target_alias, source_alias)?);
+            Some(keys)
+        }
+        E::BinaryOp {
+            left,
+            op: B::Eq,
+            right,
+        } => {
+            let side = |e: &E| match e {
+                E::CompoundIdentifier(parts) if parts.len() == 2 => {
+                    Some((parts[0].value.clone(), parts[1].to_string()))
+                }
+                _ => None,
+            };
+            let (l, r) = (side(left)?, side(right)?);
+            let is = |alias: &str, name: &str| alias.eq_ignore_ascii_case(name);
+            if is(&l.0, target_alias) && is(&r.0, source_alias) {
+                Some(vec![format!("{source_alias}.{}", r.1)])
+            } else if is(&r.0, target_alias) && is(&l.0, source_alias) {
+                Some(vec![format!("{source_alias}.{}", l.1)])
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
 }
 
 /// How a query names the table: its quoted path or its registered name.
