@@ -588,29 +588,6 @@ impl DeltaWriter {
             }
         };
         let on = merge.on.to_string();
-        let matches_rows = merge
-            .clauses
-            .iter()
-            .any(|c| c.clause_kind == MergeClauseKind::Matched);
-        if matches_rows {
-            let twice = matched_twice(
-                session,
-                target,
-                &target_alias,
-                &source_sql,
-                &source_alias,
-                &merge.on,
-            )
-            .await?;
-            if let Some(problem) = twice {
-                return Err(invalid(
-                    "MERGE",
-                    format!(
-                        "{problem}; a MERGE may change each target row once (make the source unique on the join key)"
-                    ),
-                ));
-            }
-        }
         let source_plan = plan_sql(session, &source_sql).await?;
         let source = DataFrame::new(delta_state_owned(session), source_plan);
         let mut builder = table
@@ -663,7 +640,9 @@ impl DeltaWriter {
             }
             .map_err(|e| delta_error(target, e))?;
         }
-        let (table, metrics) = builder.await.map_err(|e| delta_error(target, e))?;
+        // deltalake checks, before it commits, that no target row is matched by two source
+        // rows.
+        let (table, metrics) = builder.await.map_err(|e| merge_error(target, e))?;
         self.committed(
             target,
             &table,
@@ -1152,6 +1131,31 @@ fn assignments(list: &[ast::Assignment], schema: &Schema) -> Result<Vec<(String,
         .collect()
 }
 
+/// A MERGE error, with deltalake's "matched a target row with multiple source rows" said
+/// as what to do about it.
+fn merge_error(target: &Target, e: impl std::fmt::Display) -> Error {
+    let message = e.to_string();
+    let Some((_, detail)) =
+        message.split_once("MERGE matched a target row with multiple source rows")
+    else {
+        return delta_error(target, message);
+    };
+    let at = detail
+        .split_once("(file: ")
+        .and_then(|(_, rest)| rest.split_once(", row ordinal in file: "))
+        .map(|(file, row)| {
+            let row = row.split(')').next().unwrap_or(row);
+            format!(" (row {row} of {file})")
+        })
+        .unwrap_or_default();
+    invalid(
+        "MERGE",
+        format!(
+            "a target row{at} matches more than one source row; a MERGE may change each target row once (make the source unique on the join key)"
+        ),
+    )
+}
+
 /// A MERGE `UPDATE SET ...` clause, with its `AND` condition.
 fn update_clause(
     mut update: deltalake::operations::merge::UpdateBuilder,
@@ -1223,83 +1227,6 @@ fn merge_insert_values(
         .into_iter()
         .zip(row.iter().map(ToString::to_string))
         .collect())
-}
-
-/// Whether the MERGE's condition matches some target row with more than one source row,
-/// said as the problem to report. For a condition of equalities between target and source
-/// columns (`t.a = s.b AND ...`, the usual case) two source rows match the same target row
-/// exactly when they share a key that some target row has, which a semi-join and a
-/// grouping of the source find; any other condition numbers the target's rows and counts
-/// matches per row.
-async fn matched_twice(
-    session: &Session,
-    target: &Target,
-    target_alias: &str,
-    source_sql: &str,
-    source_alias: &str,
-    on: &ast::Expr,
-) -> Result<Option<String>> {
-    let table = table_sql(target);
-    if let Some(keys) = source_keys(on, target_alias, source_alias) {
-        let keys = keys.join(", ");
-        let sql = format!(
-            "SELECT count(*) AS n FROM (SELECT {keys} FROM ({source_sql}) AS {source_alias} \
-             WHERE EXISTS (SELECT 1 FROM {table} AS {target_alias} WHERE {on}) \
-             GROUP BY {keys} HAVING count(*) > 1)"
-        );
-        let n = first_count(&session.query(&sql).await?)?;
-        return Ok((n > 0).then(|| {
-            format!("{n} key(s) appear in more than one source row and match target rows")
-        }));
-    }
-    let sql = format!(
-        "SELECT count(*) AS n FROM (SELECT __quiver_row FROM \
-         (SELECT *, row_number() OVER () AS __quiver_row FROM {table}) AS {target_alias} \
-         JOIN ({source_sql}) AS {source_alias} ON {on} \
-         GROUP BY __quiver_row HAVING count(*) > 1)"
-    );
-    let n = first_count(&session.query(&sql).await?)?;
-    Ok((n > 0).then(|| format!("{n} target row(s) match more than one source row")))
-}
-
-/// The source columns a condition of equalities between `target_alias.x` and
-/// `source_alias.y` joins on, or `None` for any other condition.
-fn source_keys(on: &ast::Expr, target_alias: &str, source_alias: &str) -> Option<Vec<String>> {
-    use ast::{BinaryOperator as B, Expr as E};
-    match on {
-        E::Nested(inner) => source_keys(inner, target_alias, source_alias),
-        E::BinaryOp {
-            left,
-            op: B::And,
-            right,
-        } => {
-            let mut keys = source_keys(left, target_alias, source_alias)?;
-            keys.extend(source_keys(right, target_alias, source_alias)?);
-            Some(keys)
-        }
-        E::BinaryOp {
-            left,
-            op: B::Eq,
-            right,
-        } => {
-            let side = |e: &E| match e {
-                E::CompoundIdentifier(parts) if parts.len() == 2 => {
-                    Some((parts[0].value.clone(), parts[1].to_string()))
-                }
-                _ => None,
-            };
-            let (l, r) = (side(left)?, side(right)?);
-            let is = |alias: &str, name: &str| alias.eq_ignore_ascii_case(name);
-            if is(&l.0, target_alias) && is(&r.0, source_alias) {
-                Some(vec![format!("{source_alias}.{}", r.1)])
-            } else if is(&r.0, target_alias) && is(&l.0, source_alias) {
-                Some(vec![format!("{source_alias}.{}", l.1)])
-            } else {
-                None
-            }
-        }
-        _ => None,
-    }
 }
 
 /// How a query names the table: its quoted path or its registered name.
