@@ -292,6 +292,22 @@ fn delta_rs_tables() -> Option<PathBuf> {
     testdata().map(|d| d.join("delta-rs/crates/test/tests/data"))
 }
 
+/// Runs `quiver args --format csv` against the moto server on `endpoint`; its output.
+fn csv_on_moto(endpoint: &str, args: &[&str]) -> String {
+    let mut c = quiver();
+    on_moto(&mut c, endpoint)
+        .args(args)
+        .args(["--format", "csv"]);
+    let o = c.output().unwrap();
+    assert!(
+        o.status.success(),
+        "quiver {args:?}: {}{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+    text(&o.stdout)
+}
+
 /// `c` pointed at the moto server on `endpoint` with its test credentials.
 fn on_moto<'a>(c: &'a mut Command, endpoint: &str) -> &'a mut Command {
     c.env("AWS_ACCESS_KEY_ID", "test")
@@ -317,15 +333,7 @@ fn delta_tables_on_s3_read_at_every_version() {
         table.display()
     ));
     assert!(o.status.success(), "{}", text(&o.stderr));
-    let run = |args: &[&str]| {
-        let mut c = quiver();
-        on_moto(&mut c, &endpoint)
-            .args(args)
-            .args(["--format", "csv"]);
-        let o = c.output().unwrap();
-        assert!(o.status.success(), "{}", text(&o.stderr));
-        text(&o.stdout)
-    };
+    let run = |args: &[&str]| csv_on_moto(&endpoint, args);
     assert_eq!(
         run(&[
             "-c",
@@ -413,20 +421,7 @@ fn delta_writes_to_s3_create_append_travel_and_vacuum() {
         "import boto3\ns3 = boto3.client('s3', endpoint_url='{endpoint}', aws_access_key_id='test', aws_secret_access_key='test', region_name='us-east-1')\ns3.create_bucket(Bucket='lake')\n"
     ));
     assert!(o.status.success(), "{}", text(&o.stderr));
-    let run = |args: &[&str]| {
-        let mut c = quiver();
-        on_moto(&mut c, &endpoint)
-            .args(args)
-            .args(["--format", "csv"]);
-        let o = c.output().unwrap();
-        assert!(
-            o.status.success(),
-            "quiver {args:?}: {}{}",
-            text(&o.stdout),
-            text(&o.stderr)
-        );
-        text(&o.stdout)
-    };
+    let run = |args: &[&str]| csv_on_moto(&endpoint, args);
     let t = "delta.`s3://lake/warehouse/orders`";
     assert_eq!(
         run(&[
