@@ -41,6 +41,7 @@ mod panic_guard;
 mod platform;
 mod session;
 pub mod sources;
+pub mod statements;
 mod stores;
 
 pub use error::{Error, Result};

@@ -72,39 +72,10 @@ pub fn check_read_only(statement: &Statement) -> Result<(), String> {
 
 /// The first Delta write statement outside DataFusion's grammar in `sql` (`OPTIMIZE`,
 /// `VACUUM`, `CHECKPOINT`, `RESTORE`, `CREATE TABLE ... USING DELTA`), which only the native
-/// CLI parses; the browser build names it rather than reporting a syntax error.
+/// CLI runs; the browser build names it rather than reporting a syntax error.
 fn delta_write_in(sql: &str) -> Option<&'static str> {
-    use quiver_engine::datafusion::sql::sqlparser::dialect::GenericDialect;
-    use quiver_engine::datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
-    let tokens = Tokenizer::new(&GenericDialect {}, sql).tokenize().ok()?;
-    let mut statement: Vec<String> = Vec::new();
-    let finished = |words: &[String]| -> Option<&'static str> {
-        match words.first().map(String::as_str) {
-            Some("OPTIMIZE") => Some("OPTIMIZE"),
-            Some("VACUUM") => Some("VACUUM"),
-            Some("CHECKPOINT") => Some("CHECKPOINT"),
-            Some("RESTORE") => Some("RESTORE"),
-            Some("CREATE") if words.windows(2).any(|w| w == ["USING", "DELTA"]) => {
-                Some("CREATE TABLE ... USING DELTA")
-            }
-            _ => None,
-        }
-    };
-    for token in tokens {
-        match token {
-            Token::SemiColon => {
-                if let Some(what) = finished(&statement) {
-                    return Some(what);
-                }
-                statement.clear();
-            }
-            Token::Word(w) if w.quote_style.is_none() => {
-                statement.push(w.value.to_ascii_uppercase());
-            }
-            _ => {}
-        }
-    }
-    finished(&statement)
+    use quiver_engine::statements::{delta_write_kind, split_statements};
+    split_statements(sql).into_iter().find_map(delta_write_kind)
 }
 
 /// Encodes `batches` as an Arrow IPC stream (what `apache-arrow`'s `tableFromIPC` reads).

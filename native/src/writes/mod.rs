@@ -15,9 +15,9 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
-use datafusion::common::{Column, DFSchema, ScalarValue};
+use datafusion::common::{Column, ScalarValue};
 use datafusion::dataframe::DataFrame;
-use datafusion::logical_expr::{EmptyRelation, Expr, LogicalPlan, LogicalPlanBuilder, cast, lit};
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, cast, lit};
 use datafusion::sql::parser::Statement;
 use datafusion::sql::sqlparser::ast::{
     self as ast, AssignmentTarget, FromTable, MergeAction, MergeClauseKind, MergeInsertKind,
@@ -31,11 +31,12 @@ use deltalake::protocol::SaveMode;
 use deltalake::{FilterOp, FilterValue};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+use quiver_engine::statements::{delta_write_kind, split_statements};
 use quiver_engine::{Error, Result, Session};
 use url::Url;
 
 use parse::{Create, RestoreTo, Target, target_of, target_of_name};
-pub use parse::{DeltaStatement, is_delta_statement, parse, split_statements};
+pub use parse::{DeltaStatement, parse};
 pub use verify::Report;
 
 /// A statement ready to run: SQL for the engine, or a Delta statement the engine's parser
@@ -56,7 +57,7 @@ pub enum Step {
 /// The first syntax error.
 pub fn steps(session: &Session, sql: &str) -> Result<Vec<Step>> {
     let parts = split_statements(sql);
-    if !parts.iter().any(|p| is_delta_statement(p)) {
+    if !parts.iter().any(|p| delta_write_kind(p).is_some()) {
         return Ok(session
             .statements(sql)?
             .into_iter()
@@ -65,7 +66,7 @@ pub fn steps(session: &Session, sql: &str) -> Result<Vec<Step>> {
     }
     let mut steps = Vec::new();
     for part in parts {
-        if is_delta_statement(part) {
+        if delta_write_kind(part).is_some() {
             let statement = parse(part).map_err(|e| Error::Syntax {
                 message: e.to_string(),
                 original: None,
@@ -389,8 +390,7 @@ impl DeltaWriter {
             // Columns only: a CREATE TABLE commit with the schema and no data.
             None => {
                 use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
-                let plan = empty_plan(session, &create.columns).await?;
-                let arrow = plan.schema().as_arrow().clone();
+                let arrow = column_schema(session, &create.columns).await?;
                 let schema: deltalake::kernel::StructType = (&arrow)
                     .try_into_kernel()
                     .map_err(|e| delta_error(target, e))?;
@@ -433,15 +433,12 @@ impl DeltaWriter {
             }
         };
         let rows = added_rows(&table).await;
-        self.after_commit(target, &table).await?;
         if let Some(name) = name {
             session.deregister_table(name)?;
             session.register_path(name, location).await?;
         }
-        Ok(summary(&[
-            ("version", version_of(&table)),
-            ("rows_inserted", rows),
-        ]))
+        self.committed(target, &table, &[("rows_inserted", rows)])
+            .await
     }
 
     async fn insert(
@@ -555,17 +552,17 @@ impl DeltaWriter {
     ) -> Result<RecordBatch> {
         let table = self.open(session, target).await?;
         let schema = table_schema(&table, target)?;
-        let target_alias = factor_alias(&merge.table).unwrap_or_else(|| "target".to_string());
+        let target_alias = match &merge.table {
+            TableFactor::Table { name, alias, .. } => alias_or_name(name, alias.as_ref()),
+            _ => "target".to_string(),
+        };
         let (source_sql, source_alias) = match &merge.source {
             TableFactor::Table { name, alias, .. } => (
                 match alias {
                     Some(alias) => format!("SELECT * FROM {name} {alias}"),
                     None => format!("SELECT * FROM {name}"),
                 },
-                alias
-                    .as_ref()
-                    .map(|a| a.name.value.clone())
-                    .unwrap_or_else(|| last_ident(name)),
+                alias_or_name(name, alias.as_ref()),
             ),
             TableFactor::Derived {
                 subquery, alias, ..
@@ -972,9 +969,9 @@ async fn plan_sql(session: &Session, sql: &str) -> Result<LogicalPlan> {
     session.plan(statement).await
 }
 
-/// An empty input with the columns of a `CREATE TABLE (...)`: types as the engine reads
-/// SQL types, `NOT NULL` kept.
-async fn empty_plan(session: &Session, columns: &[ast::ColumnDef]) -> Result<LogicalPlan> {
+/// The schema a `CREATE TABLE (...)` column list declares: types as the engine reads SQL
+/// types (it plans `SELECT CAST(NULL AS type) ...`), `NOT NULL` kept.
+async fn column_schema(session: &Session, columns: &[ast::ColumnDef]) -> Result<Schema> {
     let select = columns
         .iter()
         .map(|c| {
@@ -1000,11 +997,7 @@ async fn empty_plan(session: &Session, columns: &[ast::ColumnDef]) -> Result<Log
             f.as_ref().clone().with_nullable(!not_null)
         })
         .collect();
-    let schema = DFSchema::try_from(Schema::new(fields)).map_err(Error::from_datafusion)?;
-    Ok(LogicalPlan::EmptyRelation(EmptyRelation {
-        produce_one_row: false,
-        schema: Arc::new(schema),
-    }))
+    Ok(Schema::new(fields))
 }
 
 /// The query's columns as the table's: by position (Spark's rule), or by the names listed
@@ -1087,16 +1080,9 @@ fn last_ident(name: &ObjectName) -> String {
         .unwrap_or_else(|| name.to_string())
 }
 
-fn factor_alias(factor: &TableFactor) -> Option<String> {
-    match factor {
-        TableFactor::Table { name, alias, .. } => Some(
-            alias
-                .as_ref()
-                .map(|a| a.name.value.clone())
-                .unwrap_or_else(|| last_ident(name)),
-        ),
-        _ => None,
-    }
+/// What a query calls a table: its alias, else the last part of its name.
+fn alias_or_name(name: &ObjectName, alias: Option<&ast::TableAlias>) -> String {
+    alias.map_or_else(|| last_ident(name), |a| a.name.value.clone())
 }
 
 /// The column an assignment sets (`SET t.col = ...` sets `col`), which must exist.
@@ -1107,17 +1093,23 @@ fn assigned_column(target: &AssignmentTarget, schema: &Schema, what: &str) -> Re
             return Err(invalid(what, "set one column at a time: SET a = 1, b = 2"));
         }
     };
-    if schema.field_with_name(&column).is_err() {
-        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-        return Err(invalid(
-            what,
-            format!(
-                "the table has no column '{column}' (columns: {})",
-                names.join(", ")
-            ),
-        ));
-    }
+    check_column(schema, &column, what)?;
     Ok(column)
+}
+
+/// An error naming the table's columns when it has no column `column`.
+fn check_column(schema: &Schema, column: &str, what: &str) -> Result<()> {
+    if schema.field_with_name(column).is_ok() {
+        return Ok(());
+    }
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    Err(invalid(
+        what,
+        format!(
+            "the table has no column '{column}' (columns: {})",
+            names.join(", ")
+        ),
+    ))
 }
 
 fn assignments(list: &[ast::Assignment], schema: &Schema) -> Result<Vec<(String, String)>> {
@@ -1216,12 +1208,7 @@ fn merge_insert_values(
         ));
     }
     for column in &columns {
-        if schema.field_with_name(column).is_err() {
-            return Err(invalid(
-                "MERGE",
-                format!("the table has no column '{column}'"),
-            ));
-        }
+        check_column(schema, column, "MERGE")?;
     }
     Ok(columns
         .into_iter()
@@ -1243,10 +1230,7 @@ async fn count_rows(session: &Session, target: &Target, version: Option<i64>) ->
         .map(|v| format!(" VERSION AS OF {v}"))
         .unwrap_or_default();
     let sql = format!("SELECT count(*) AS n FROM {}{at}", table_sql(target));
-    first_count(&session.query(&sql).await?)
-}
-
-fn first_count(batches: &[RecordBatch]) -> Result<i64> {
+    let batches = session.query(&sql).await?;
     Ok(batches
         .first()
         .and_then(|b| b.column(0).as_any().downcast_ref::<Int64Array>())

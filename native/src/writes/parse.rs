@@ -2,7 +2,9 @@
 //! on Spark and Databricks: `CREATE TABLE ... USING DELTA`, `OPTIMIZE`, `VACUUM`,
 //! `CHECKPOINT` and `RESTORE`. They are parsed with sqlparser's own parser primitives, so
 //! expressions, queries and column definitions inside them parse exactly as elsewhere.
-//! `INSERT`, `UPDATE`, `DELETE` and `MERGE` parse as ordinary SQL and are recognised later,
+//! Which statements those are is decided by the engine
+//! ([`quiver_engine::statements::delta_write_kind`]), so the browser build refuses the same
+//! ones. `INSERT`, `UPDATE`, `DELETE` and `MERGE` parse as ordinary SQL and are recognised later,
 //! by their target (see [`target_of`]).
 
 use datafusion::sql::sqlparser::ast::{ColumnDef, Expr, ObjectName, Query, TableFactor};
@@ -74,34 +76,8 @@ pub enum DeltaStatement {
     },
 }
 
-/// Whether `sql` (one statement) is a Delta statement this module parses: it starts with
-/// OPTIMIZE, VACUUM, CHECKPOINT or RESTORE, or is a CREATE TABLE with `USING DELTA`.
-pub fn is_delta_statement(sql: &str) -> bool {
-    let words: Vec<String> = words(sql).take(64).collect();
-    match words.first().map(String::as_str) {
-        Some("OPTIMIZE" | "VACUUM" | "CHECKPOINT" | "RESTORE") => true,
-        Some("CREATE") => {
-            let table_at = words.iter().position(|w| w == "TABLE");
-            let is_table = matches!(table_at, Some(1) | Some(3))
-                && (table_at == Some(1) || words[1..3] == ["OR", "REPLACE"]);
-            is_table && words.windows(2).any(|w| w[0] == "USING" && w[1] == "DELTA")
-        }
-        _ => false,
-    }
-}
-
-/// The words of `sql` in upper case, outside strings, quoted names and comments.
-fn words(sql: &str) -> impl Iterator<Item = String> + '_ {
-    let tokens = datafusion::sql::sqlparser::tokenizer::Tokenizer::new(&GenericDialect {}, sql)
-        .tokenize()
-        .unwrap_or_default();
-    tokens.into_iter().filter_map(|t| match t {
-        Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_ascii_uppercase()),
-        _ => None,
-    })
-}
-
-/// Parses one Delta statement (see [`is_delta_statement`]).
+/// Parses one Delta statement (one that
+/// [`quiver_engine::statements::delta_write_kind`] recognises).
 ///
 /// # Errors
 /// A syntax error naming what was expected, with sqlparser's line and column.
@@ -324,84 +300,9 @@ fn word(p: &mut Parser<'_>, w: &str) -> bool {
     }
 }
 
-/// Splits a script into statements at top-level semicolons, keeping each statement's text.
-/// Semicolons inside strings, quoted names and comments do not split.
-pub fn split_statements(sql: &str) -> Vec<&str> {
-    let bytes = sql.as_bytes();
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            quote @ (b'\'' | b'"' | b'`') => {
-                i += 1;
-                while i < bytes.len() {
-                    if bytes[i] == quote {
-                        // A doubled quote is an escaped one.
-                        if bytes.get(i + 1) == Some(&quote) {
-                            i += 2;
-                            continue;
-                        }
-                        break;
-                    }
-                    if quote == b'\'' && bytes[i] == b'\\' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-            }
-            b'-' if bytes.get(i + 1) == Some(&b'-') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i += 2;
-                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
-                    i += 1;
-                }
-                i += 1;
-            }
-            b';' => {
-                out.push(&sql[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    out.push(&sql[start.min(sql.len())..]);
-    out.into_iter()
-        .filter(|s| words(s).next().is_some())
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn recognises_delta_statements_and_nothing_else() {
-        for sql in [
-            "OPTIMIZE t",
-            "vacuum delta.`/x` RETAIN 200 HOURS",
-            "CHECKPOINT t",
-            "RESTORE TABLE t TO VERSION AS OF 1",
-            "CREATE TABLE t (a INT) USING DELTA LOCATION '/x'",
-            "create or replace table t using delta as select 1",
-        ] {
-            assert!(is_delta_statement(sql), "{sql}");
-        }
-        for sql in [
-            "SELECT 'OPTIMIZE'",
-            "CREATE TABLE t (a INT)",
-            "CREATE EXTERNAL TABLE t STORED AS DELTA LOCATION '/x'",
-            "CREATE VIEW v AS SELECT 'USING DELTA'",
-            "INSERT INTO t VALUES (1)",
-        ] {
-            assert!(!is_delta_statement(sql), "{sql}");
-        }
-    }
 
     #[test]
     fn parses_create_in_spark_syntax() {
@@ -483,14 +384,5 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn splits_scripts_outside_quotes_and_comments() {
-        let parts = split_statements(
-            "SELECT ';'; -- a; comment\nVACUUM t; /* ; */ SELECT \"a;b\", `c;d`;\n  ;",
-        );
-        assert_eq!(parts.len(), 3, "{parts:?}");
-        assert_eq!(parts[1].trim(), "-- a; comment\nVACUUM t");
     }
 }

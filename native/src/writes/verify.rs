@@ -139,11 +139,7 @@ pub async fn verify(
             });
     }
     for (&version, path) in &commits {
-        let bytes = match store.get(path).await {
-            Ok(r) => r.bytes().await.map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
-        };
-        let bytes = match bytes {
+        let bytes = match read(store.as_ref(), path).await {
             Ok(b) => b,
             Err(e) => {
                 report.fail(format!("commit {version} does not read: {e}"));
@@ -250,6 +246,12 @@ pub async fn verify(
     Ok(report)
 }
 
+/// The whole object at `path`.
+async fn read(store: &dyn ObjectStore, path: &Path) -> Result<bytes::Bytes, String> {
+    let object = store.get(path).await.map_err(|e| e.to_string())?;
+    object.bytes().await.map_err(|e| e.to_string())
+}
+
 /// A data file's location: the log's paths are relative to the table and URL-encoded.
 fn data_path(root: &Path, path: &str) -> Path {
     let relative = Path::from_url_path(path).unwrap_or_else(|_| Path::from(path));
@@ -291,13 +293,7 @@ async fn checkpoint_files(
 ) -> Result<HashMap<String, Live>, String> {
     let mut files = HashMap::new();
     for part in parts {
-        let bytes = store
-            .get(part)
-            .await
-            .map_err(|e| e.to_string())?
-            .bytes()
-            .await
-            .map_err(|e| e.to_string())?;
+        let bytes = read(store, part).await?;
         let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
             .and_then(|b| b.build())
             .map_err(|e| e.to_string())?;
@@ -371,10 +367,7 @@ async fn check_crc(
     crc: &Path,
     live: &HashMap<String, Live>,
 ) {
-    let text = match store.get(crc).await {
-        Ok(r) => r.bytes().await.map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
-    };
+    let text = read(store, crc).await;
     let crc: Value = match text.and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
     {
         Ok(v) => v,
