@@ -4,21 +4,12 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
-export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+import { root } from '../../scripts/testdata.mjs';
 
-/** ../shared/testdata, or null (after saying so) when absent; with CI=true absent fails. */
-export function testdata() {
-  const dir = resolve(root, '../shared/testdata');
-  if (existsSync(dir)) return dir;
-  if (process.env.CI === 'true') {
-    throw new Error('../shared/testdata is missing, and CI=true: the corpus tests cannot run');
-  }
-  console.warn('SKIPPED: ../shared/testdata is not beside the workspace');
-  return null;
-}
+export { root, testdata } from '../../scripts/testdata.mjs';
 
 let installed;
 /** The temp project with the package installed: { project, quiver, arrow }. */

@@ -196,6 +196,23 @@ function formatTime(value) {
   return new Date(Number(value)).toISOString().replace('T', ' ').slice(0, 19);
 }
 
+/** What kind of table it is, for the panel: a Delta version, a folder, a file format, a view. */
+function kindLabel(t) {
+  if (t.delta) return `Delta v${t.delta.version}`;
+  switch (t.source.type) {
+    case 'folder':
+      return 'folder';
+    case 'file':
+      return extensionOf(t.source.file.name).slice(1) || 'file';
+    case 'url':
+      return extensionOf(new URL(t.source.url).pathname).slice(1) || 'url';
+    case 'bytes':
+      return 'parquet';
+    default:
+      return 'view';
+  }
+}
+
 function renderTables() {
   const list = $('table-list');
   const items = [...state.tables.values()].map((t) => {
@@ -215,11 +232,14 @@ function renderTables() {
     });
     const meta = document.createElement('span');
     meta.className = 'table-meta';
-    const kind = t.delta ? `Delta v${t.delta.version}` : t.source.type === 'folder' ? 'folder' : extensionOf(t.source.file?.name ?? t.source.url ?? '.parquet').slice(1);
-    meta.textContent = [kind, t.rows === null ? '…' : `${t.rows.toLocaleString()} rows`].filter(Boolean).join(' · ');
-    const rename = iconButton('✎', `Rename ${t.name}`, 'rename-table', () => startRename(li, t.name));
+    const kind = kindLabel(t);
+    // A view's rows are counted only when queried; a loading table shows … until counted.
+    const rows = t.rows !== null ? `${t.rows.toLocaleString()} rows` : t.source.type === 'sql' ? '' : '…';
+    meta.textContent = [kind, rows].filter(Boolean).join(' · ');
     const remove = iconButton('×', `Remove ${t.name}`, 'remove-table', () => removeTable(t.name));
-    head.append(name, rename, remove);
+    // A table made by SQL (a view) has no source to register under another name.
+    if (t.source.type === 'sql') head.append(name, remove);
+    else head.append(name, iconButton('✎', `Rename ${t.name}`, 'rename-table', () => startRename(li, t.name)), remove);
     li.append(head, meta);
     const details = document.createElement('details');
     details.open = true;

@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,16 +16,11 @@ import { chromium } from 'playwright-core';
 
 import { launchOptions } from '../../scripts/chromium.mjs';
 import { serve } from '../../scripts/serve.mjs';
+import { testdata } from '../../scripts/testdata.mjs';
 
 const site = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const shots = join(site, 'test-results');
-const data = (() => {
-  const dir = resolve(site, '../../shared/testdata');
-  if (existsSync(dir)) return dir;
-  if (process.env.CI === 'true') throw new Error('../shared/testdata is missing, and CI=true: the explorer tests cannot run');
-  console.warn('SKIPPED: ../shared/testdata is not beside the workspace');
-  return null;
-})();
+const data = testdata();
 const skip = !data && 'no testdata';
 
 const PARQUET = 'parquet-testing/data/alltypes_plain.parquet';
