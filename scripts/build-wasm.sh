@@ -18,6 +18,37 @@ fi
 (cd wasm/tests && npm install --no-audit --no-fund --silent)
 WASM_OPT=wasm/tests/node_modules/.bin/wasm-opt
 
+# After a panic an instance is dead (wasm32 has no unwinding) and the JS wrapper starts a
+# new one in a fresh copy of the glue. The old glue module stays in the module map and its
+# module-level `wasm` keeps the dead instance, with all its memory, alive. This appends
+# `__quiver_release()`, which swaps that instance for an inert stand-in: the memory can be
+# collected, and finalizers or late callbacks of the old instance do nothing.
+release_glue() {
+    local glue=$1
+    if ! grep -q '^let wasmModule, wasmInstance, wasm;$' "$glue"; then
+        echo "build-wasm: $glue does not declare its instance as expected; update release_glue" >&2
+        exit 1
+    fi
+    # The views of its memory and the settled init promise refer to the instance too.
+    local caches
+    caches=$(grep -o -e '^let cached[A-Za-z0-9]*Memory0' -e '^let __wbg_init_promise' "$glue" |
+        sed -e 's/^let \(cached.*\)/    \1 = null;/' -e 's/^let \(__wbg_init_promise\)/    \1 = undefined;/')
+    cat >>"$glue" <<JS
+
+/** Added by Quiver's build: lets a crashed instance go (see scripts/build-wasm.sh). */
+export function __quiver_release() {
+    const scratch = new WebAssembly.Memory({ initial: 1 });
+    const table = { get: () => undefined, set: () => {}, grow: () => 0, length: 0 };
+    wasm = new Proxy({}, {
+        get: (_, name) => (name === 'memory' ? scratch : name === '__wbindgen_externrefs' ? table : () => 0),
+    });
+    wasmInstance = undefined;
+    wasmModule = undefined;
+$caches
+}
+JS
+}
+
 RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+simd128" \
     cargo build -p quiver-wasm --target wasm32-unknown-unknown --profile "$PROFILE"
 wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/$PROFILE/quiver_wasm.wasm"
@@ -26,6 +57,7 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 wasm-bindgen --target web --remove-name-section --remove-producers-section \
     --out-dir "$OUT" --out-name quiver_wasm "$wasm"
+release_glue "$OUT/quiver_wasm.js"
 if [ "${QUIVER_WASM_OPT:-1}" != 0 ]; then
     echo "build-wasm: wasm-opt -O2 (several minutes)"
     node --max-old-space-size=8000 "$WASM_OPT" -O2 --enable-simd --enable-bulk-memory \

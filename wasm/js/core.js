@@ -75,7 +75,8 @@ async function nodeFiles() {
 
 let instances = 0;
 /** A fresh instance of the module and its glue. After a panic an instance is unusable (wasm
- * has no unwinding), so a restart needs a new copy of the glue module as well. */
+ * has no unwinding), so a restart needs a new copy of the glue module as well; the old copy
+ * releases its instance (`__quiver_release`, added by scripts/build-wasm.sh). */
 async function instantiate() {
   const module = await compileModule();
   instances += 1;
@@ -222,7 +223,11 @@ export class QuiverCore {
         for (const other of this.#inFlight) other(new Crash(what));
         this.#inFlight.clear();
         try {
+          // Let the dead instance go, so its memory is freed rather than kept by the old
+          // copy of the glue for the life of the page.
           this.#engine = undefined;
+          this.#exports = undefined;
+          this.#glue.__quiver_release();
           await this.#start();
         } catch (restartError) {
           throw new QuiverError(`the engine crashed (${what}) and could not restart: ${restartError.message}`, { cause: e });

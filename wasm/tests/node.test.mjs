@@ -42,6 +42,13 @@ test('bad files give errors and the instance keeps working', { skip: !data && 'n
   if (report.errors === 0 || report.files < 50) throw new Error(`report ${out}`);
 });
 
+test("a crashed instance's memory is given back", { skip: !data && 'no testdata' }, () => {
+  const out = execFileSync(process.execPath, ['--expose-gc', join(here, 'crash_memory_node.mjs')], {
+    encoding: 'utf8',
+  });
+  console.log(`crash memory: ${out.trim().split('\n').pop()}`);
+});
+
 test('AsyncQuiver explains that Node has no Web Workers', async () => {
   const { quiver } = await install();
   await env; // installed
