@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/quiver/target}"
 PROFILE="${QUIVER_WASM_PROFILE:-wasm-release}"
-OUT=wasm/pkg
+OUT="${QUIVER_WASM_OUT:-wasm/pkg}"
+# wasm-opt level: -O1 (see CHANGELOG for the sizes each level gave); 0 skips wasm-opt.
+WASM_OPT_LEVEL="${QUIVER_WASM_OPT:--O1}"
 
 bindgen_version=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p' | head -1)
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_version" ]; then
@@ -58,9 +60,9 @@ mkdir -p "$OUT"
 wasm-bindgen --target web --remove-name-section --remove-producers-section \
     --out-dir "$OUT" --out-name quiver_wasm "$wasm"
 release_glue "$OUT/quiver_wasm.js"
-if [ "${QUIVER_WASM_OPT:-1}" != 0 ]; then
-    echo "build-wasm: wasm-opt -O2 (several minutes)"
-    node --max-old-space-size=8000 "$WASM_OPT" -O2 --enable-simd --enable-bulk-memory \
+if [ "$WASM_OPT_LEVEL" != 0 ]; then
+    echo "build-wasm: wasm-opt $WASM_OPT_LEVEL (minutes)"
+    node --max-old-space-size=8000 "$WASM_OPT" "$WASM_OPT_LEVEL" --enable-simd --enable-bulk-memory \
         --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
         --enable-reference-types --enable-multivalue --strip-debug --strip-producers \
         "$OUT/quiver_wasm_bg.wasm" -o "$OUT/quiver_wasm_bg.wasm"

@@ -8,6 +8,8 @@
 // Quiver is faster), with the geometric mean over the queries both answer.
 //
 //   make wasm && cd benches/wasm && npm install && node compare.mjs [--scale 0.1] [--runs 3] [--queries 1,6]
+//   [--pkg DIR]   another build of the package folder (default wasm/pkg), e.g. to compare
+//                 build settings side by side in one session
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -171,7 +173,7 @@ function statements(text) {
 }
 
 async function main() {
-  const pkg = join(repo, 'wasm/pkg');
+  const pkg = resolve(args.pkg ?? join(repo, 'wasm/pkg'));
   if (!existsSync(join(pkg, 'quiver_wasm_bg.wasm'))) throw new Error('build the package first: make wasm');
   const data = ensureData();
   const modules = join(here, 'node_modules');
@@ -224,7 +226,7 @@ async function main() {
   mkdirSync(out, { recursive: true });
   writeFileSync(
     join(out, `wasm-compare-sf${scale}.json`),
-    JSON.stringify({ scale, runs, quiverGz, duckGz, startQuiver, startDuck, loadIpc, rows, geomean }, null, 2),
+    JSON.stringify({ scale, runs, pkg, quiverGz, duckGz, startQuiver, startDuck, loadIpc, rows, geomean }, null, 2),
   );
   await browser.close();
   await server.close();
