@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { cases } from './cases.js';
-import { install, testdata, walk } from './setup.mjs';
+import { PROJECT_ENV, install, testdata, walk } from './setup.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const data = testdata();
@@ -35,18 +35,26 @@ for (const [name, run] of Object.entries(cases)) {
   test(name, { skip: !data && 'no testdata' }, () => run(env));
 }
 
-test('bad files give errors and the instance keeps working', { skip: !data && 'no testdata' }, () => {
-  const out = execFileSync(process.execPath, [join(here, 'bad_files_node.mjs')], { encoding: 'utf8' });
-  const report = JSON.parse(out.trim().split('\n').pop());
+/** Runs a test script in a plain Node process, as a user's program runs, in the project
+ * `install()` made; returns the JSON report it prints last. */
+async function runScript(script, nodeFlags = []) {
+  const { project } = await install();
+  const out = execFileSync(process.execPath, [...nodeFlags, join(here, script)], {
+    encoding: 'utf8',
+    env: { ...process.env, [PROJECT_ENV]: project },
+  });
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
+test('bad files give errors and the instance keeps working', { skip: !data && 'no testdata' }, async () => {
+  const report = await runScript('bad_files_node.mjs');
   console.log(`bad files: ${JSON.stringify(report)}`);
-  if (report.errors === 0 || report.files < 50) throw new Error(`report ${out}`);
+  if (report.errors === 0 || report.files < 50) throw new Error(`report ${JSON.stringify(report)}`);
 });
 
-test("a crashed instance's memory is given back", { skip: !data && 'no testdata' }, () => {
-  const out = execFileSync(process.execPath, ['--expose-gc', join(here, 'crash_memory_node.mjs')], {
-    encoding: 'utf8',
-  });
-  console.log(`crash memory: ${out.trim().split('\n').pop()}`);
+test("a crashed instance's memory is given back", { skip: !data && 'no testdata' }, async () => {
+  const report = await runScript('crash_memory_node.mjs', ['--expose-gc']);
+  console.log(`crash memory: ${JSON.stringify(report)}`);
 });
 
 test('AsyncQuiver explains that Node has no Web Workers', async () => {

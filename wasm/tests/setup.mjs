@@ -11,10 +11,11 @@ import { root } from '../../scripts/testdata.mjs';
 
 export { root, testdata } from '../../scripts/testdata.mjs';
 
-let installed;
-/** The temp project with the package installed: { project, quiver, arrow }. */
-export async function install() {
-  if (installed) return installed;
+/** Names the project `install()` made, for the test scripts a test runs in a child process. */
+export const PROJECT_ENV = 'QUIVER_TEST_PROJECT';
+
+/** `npm pack` the package and `npm install` the tarball into a fresh project. */
+function packAndInstall() {
   const pkg = join(root, 'wasm/pkg');
   if (!existsSync(join(pkg, 'quiver_wasm_bg.wasm'))) {
     throw new Error('wasm/pkg is not built: run `make wasm` (scripts/build-wasm.sh)');
@@ -30,6 +31,15 @@ export async function install() {
     cwd: project,
     stdio: 'pipe',
   });
+  return project;
+}
+
+let installed;
+/** The temp project with the package installed: { project, quiver, arrow }. A child process
+ * started with PROJECT_ENV set uses that project rather than installing again. */
+export async function install() {
+  if (installed) return installed;
+  const project = process.env[PROJECT_ENV] || packAndInstall();
   const modules = join(project, 'node_modules');
   const quiver = await import(pathToFileURL(join(modules, 'quiver-wasm/index.js')));
   const arrowPkg = JSON.parse(readFileSync(join(modules, 'apache-arrow/package.json'), 'utf8'));
