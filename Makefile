@@ -15,9 +15,9 @@ demo: setup
 	$(CARGO) test --workspace --no-run --quiet
 	$(CARGO_TARGET_DIR)/debug/quiver demo
 
-## Run every test: unit, sqllogictest, corpora, TPC-H, CLI, the wasm build check, and the
-## npm package in Node and headless Chromium.
-test: setup fmt-check test-rust test-js test-web
+## Run every test: formatting and lints (native and wasm32), unit, sqllogictest, corpora,
+## TPC-H, CLI, the wasm build check, and the npm package in Node and headless Chromium.
+test: setup fmt-check lint test-rust test-js test-web
 
 setup:
 	@scripts/setup.sh
@@ -53,8 +53,8 @@ web: wasm
 test-web: wasm
 	cd web-demo && rm -rf node_modules/quiver-wasm && npm install --no-audit --no-fund --silent && npm test
 
-## Lints, as CONTRIBUTING.md describes (not part of `make test`: clippy re-checks everything).
-lint:
+## Lints, native and wasm32, warnings denied (part of `make test`).
+lint: setup
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy -p quiver-engine -p quiver-wasm --target wasm32-unknown-unknown -- -D warnings
 

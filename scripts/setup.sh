@@ -28,6 +28,9 @@ if command -v rustup >/dev/null 2>&1; then
     if ! cargo fmt --version >/dev/null 2>&1; then
         rustup component add rustfmt
     fi
+    if ! cargo clippy --version >/dev/null 2>&1; then
+        rustup component add clippy
+    fi
 fi
 
 # Python test peers: moto (an S3-compatible server for the S3 tests) and boto3.

@@ -115,14 +115,14 @@ async fn run_both(
     let session = common::session(4);
     // Match DataFusion's harness defaults.
     session
-        .run("SET datafusion.catalog.information_schema = false")
+        .query("SET datafusion.catalog.information_schema = false")
         .await
         .unwrap();
     let quiver_runner = sqllogictest::Runner::new(move || {
         let session = session.clone();
         async move {
             Ok(QuiverDb {
-                session,
+                router: quiver::run::Router::new(session, Default::default()),
                 datafusion_errors: true,
             })
         }

@@ -45,18 +45,25 @@ async fn read_to_ipc(session: &Session, sql: &str, out: &Path) -> Outcome {
             .try_collect()
             .await
             .map_err(quiver_engine::Error::from_datafusion)?;
-        let file =
-            std::fs::File::create(out).map_err(|e| quiver_engine::Error::Output(e.to_string()))?;
-        let mut writer = FileWriter::try_new(file, &schema)
-            .map_err(|e| quiver_engine::Error::Output(e.to_string()))?;
+        let file = std::fs::File::create(out).map_err(|e| quiver_engine::Error::Output {
+            message: e.to_string(),
+            kind: Some(std::io::ErrorKind::Other),
+        })?;
+        let mut writer =
+            FileWriter::try_new(file, &schema).map_err(|e| quiver_engine::Error::Output {
+                message: e.to_string(),
+                kind: Some(std::io::ErrorKind::Other),
+            })?;
         for b in &batches {
-            writer
-                .write(b)
-                .map_err(|e| quiver_engine::Error::Output(e.to_string()))?;
+            writer.write(b).map_err(|e| quiver_engine::Error::Output {
+                message: e.to_string(),
+                kind: Some(std::io::ErrorKind::Other),
+            })?;
         }
-        writer
-            .finish()
-            .map_err(|e| quiver_engine::Error::Output(e.to_string()))?;
+        writer.finish().map_err(|e| quiver_engine::Error::Output {
+            message: e.to_string(),
+            kind: Some(std::io::ErrorKind::Other),
+        })?;
         Ok::<_, quiver_engine::Error>(())
     };
     run.await
@@ -430,7 +437,7 @@ async fn registered_tables_follow_new_commits() {
     simple_table_copy(&testdata, &table, 3);
     let session = common::session(1);
     session
-        .run(&format!(
+        .query(&format!(
             "CREATE EXTERNAL TABLE events STORED AS DELTA LOCATION '{}'",
             sql_path(&table)
         ))

@@ -31,7 +31,7 @@ async fn project_slt_files() {
             let session = session.clone();
             async move {
                 Ok(QuiverDb {
-                    session,
+                    router: quiver::run::Router::new(session, Default::default()),
                     datafusion_errors: false,
                 })
             }

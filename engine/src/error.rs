@@ -56,17 +56,20 @@ pub enum Error {
     #[error("not supported: {what}")]
     Unsupported { what: String },
 
-    /// The query was cancelled by the user.
-    #[error("query cancelled")]
-    Cancelled,
-
     /// A panic caught while planning or executing a statement.
     #[error("query failed while {during}: {message}")]
     Panic { during: String, message: String },
 
-    /// Writing results failed.
-    #[error("writing output: {0}")]
-    Output(String),
+    /// Writing results failed; `kind` is that of the I/O error beneath, if there was one.
+    #[error("writing output: {message}")]
+    Output {
+        message: String,
+        kind: Option<std::io::ErrorKind>,
+    },
+
+    /// A bug in Quiver: an invariant that should hold did not. Please report it.
+    #[error("internal error (a bug in Quiver, please report it): {0}")]
+    Internal(String),
 
     /// Any other error raised by DataFusion while planning or running a query.
     #[error("{}", clean_datafusion_message(.0))]
@@ -127,6 +130,15 @@ impl Error {
         match self {
             Error::DataFusion(e) => e,
             other => DataFusionError::External(Box::new(other)),
+        }
+    }
+
+    /// The kind of the I/O error beneath this one, if there is one (a host tells a closed
+    /// pipe from a real failure by it).
+    pub fn io_kind(&self) -> Option<std::io::ErrorKind> {
+        match self {
+            Error::Output { kind, .. } => *kind,
+            _ => None,
         }
     }
 

@@ -17,15 +17,15 @@ use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::logical_expr::CreateExternalTable;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::{ExecutionPlan, execute_stream};
-use datafusion::sql::parser::{DFParserBuilder, Statement};
-use datafusion::sql::sqlparser::dialect::{DatabricksDialect, Dialect, dialect_from_str};
-use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
+use datafusion::sql::parser::Statement;
+use datafusion::sql::sqlparser::dialect::dialect_from_str;
 
 use crate::delta::DeltaTable;
 use futures::TryStreamExt;
 
 use crate::panic_guard::{PanicGuardStream, guard};
 use crate::sources::{PathTables, ReadOptions, rewrite_read_calls};
+use crate::sql::{ParseOptions, Parsed};
 use crate::stores::LazyStoreRegistry;
 use crate::{Error, HostConfig, Result};
 
@@ -43,7 +43,7 @@ fn scanned_files(plan: &Arc<dyn ExecutionPlan>) -> Vec<String> {
                 .to_string();
             for group in &config.file_groups {
                 files.extend(group.iter().map(|f| {
-                    crate::sources::display_location(&base, f.object_meta.location.as_ref())
+                    crate::location::display_location(&base, f.object_meta.location.as_ref())
                 }));
             }
         }
@@ -61,7 +61,7 @@ fn scanned_files(plan: &Arc<dyn ExecutionPlan>) -> Vec<String> {
 /// use quiver_engine::{HostConfig, Session};
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// let session = Session::new(HostConfig::default()).unwrap();
-/// session.run("CREATE TABLE t AS VALUES (1), (2), (3)").await.unwrap();
+/// session.query("CREATE TABLE t AS VALUES (1), (2), (3)").await.unwrap();
 /// let batches = session.query("SELECT sum(column1) AS total FROM t").await.unwrap();
 /// assert_eq!(batches[0].num_rows(), 1);
 /// # });
@@ -106,7 +106,10 @@ impl Session {
             .with_default_features()
             .build();
 
-        let paths = Arc::new(PathTables::new(config.clone()));
+        // Delta snapshots belong to the session (and its clones), not to the host's
+        // description: a table read again replays only the commits since.
+        let delta_snapshots = Arc::new(crate::delta::SnapshotCache::default());
+        let paths = Arc::new(PathTables::new(config.clone(), delta_snapshots));
         let catalogs = Arc::new(DynamicFileCatalog::new(
             Arc::clone(state.catalog_list()),
             Arc::clone(&paths) as Arc<dyn UrlTableFactory>,
@@ -132,59 +135,66 @@ impl Session {
         &self.ctx
     }
 
+    /// The object store that serves `url` (its scheme and host), as queries read it: one
+    /// table of stores for everything a host does with files.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] when the host has no store for the URL's scheme.
+    pub fn object_store(&self, url: &url::Url) -> Result<Arc<dyn object_store::ObjectStore>> {
+        self.ctx
+            .runtime_env()
+            .object_store_registry
+            .get_store(url)
+            .map_err(|e| Error::Storage {
+                url: url.to_string(),
+                reason: Error::from_datafusion(e).to_string(),
+            })
+    }
+
     /// The current DataFusion state.
     pub fn state(&self) -> SessionState {
         self.ctx.state()
     }
 
-    /// Parses `sql` into statements, without running anything.
+    /// Parses every statement of `sql` with the SQL front end ([`crate::sql`]), without
+    /// running anything: DataFusion statements and the Delta statements only a writer runs.
     ///
     /// # Errors
     /// [`Error::Syntax`], with the line and column of the problem.
-    pub fn statements(&self, sql: &str) -> Result<Vec<Statement>> {
+    pub fn parse(&self, sql: &str) -> Result<Vec<Parsed>> {
         let state = self.ctx.state();
         let options = state.config().options();
         let dialect_name = options.sql_parser.dialect;
         let dialect = dialect_from_str(dialect_name).ok_or_else(|| Error::Unsupported {
             what: format!("SQL dialect {dialect_name}"),
         })?;
-        let rewritten = rewrite_describe_history(sql, dialect.as_ref());
-        let sql = rewritten.as_deref().unwrap_or(sql);
-        let parse = |dialect: &dyn datafusion::sql::sqlparser::dialect::Dialect| {
-            DFParserBuilder::new(sql)
-                .with_dialect(dialect)
-                .with_recursion_limit(options.sql_parser.recursion_limit.get())
-                .build()
-                .and_then(|mut p| p.parse_statements())
-        };
-        let parsed = match parse(dialect.as_ref()) {
-            // Time travel (`FROM t VERSION AS OF 3`) is Databricks syntax, which the generic
-            // dialect does not parse; such statements are parsed the Databricks way.
-            Err(e) if !dialect.supports_table_versioning() && mentions_as_of(sql) => {
-                parse(&DatabricksDialect {}).map_err(|_| e)
-            }
-            other => other,
-        };
-        let statements = parsed.map_err(|e| match Error::from_datafusion(e) {
-            // sqlparser gives no position for an unexpected end of input; say where it is.
-            Error::Syntax { message, original } if !message.contains("Line:") => {
-                let line = sql.trim_end().lines().count().max(1);
-                let column = sql
-                    .trim_end()
-                    .lines()
-                    .last()
-                    .map_or(0, |l| l.chars().count())
-                    + 1;
-                Error::Syntax {
-                    message: format!(
-                        "{message} at Line: {line}, Column: {column} (the end of the input)"
+        crate::sql::parse(
+            sql,
+            &ParseOptions {
+                dialect: dialect.as_ref(),
+                recursion_limit: options.sql_parser.recursion_limit.get(),
+            },
+        )
+    }
+
+    /// Parses `sql` into statements the engine plans; a Delta statement that only a writer
+    /// runs (`OPTIMIZE`, `CREATE TABLE ... USING DELTA` ...) is an error here.
+    ///
+    /// # Errors
+    /// [`Error::Syntax`], and [`Error::Unsupported`] for a Delta write statement.
+    pub fn statements(&self, sql: &str) -> Result<Vec<Statement>> {
+        self.parse(sql)?
+            .into_iter()
+            .map(|parsed| match parsed {
+                Parsed::Sql(statement) => Ok(statement),
+                Parsed::Delta(delta) => Err(Error::Unsupported {
+                    what: format!(
+                        "{} here: it changes a Delta table, which the native quiver CLI does",
+                        delta.name()
                     ),
-                    original,
-                }
-            }
-            other => other,
-        })?;
-        Ok(statements.into_iter().collect())
+                }),
+            })
+            .collect()
     }
 
     /// Plans one statement: resolves `read_*` calls and quoted paths, then builds the
@@ -246,12 +256,12 @@ impl Session {
         .await
     }
 
-    /// Parses, plans and runs every statement in `sql`, in order, returning each one's
-    /// result stream after the statements before it have finished.
+    /// Parses, plans and runs every statement in `sql`, in order, and collects the last
+    /// statement's rows.
     ///
     /// # Errors
     /// The first error; statements after it do not run.
-    pub async fn run(&self, sql: &str) -> Result<Vec<RecordBatch>> {
+    pub async fn query(&self, sql: &str) -> Result<Vec<RecordBatch>> {
         let mut last = Vec::new();
         for statement in self.statements(sql)? {
             let plan = self.plan(statement).await?;
@@ -259,14 +269,6 @@ impl Session {
             last = stream.try_collect().await.map_err(Error::from_datafusion)?;
         }
         Ok(last)
-    }
-
-    /// Runs `sql` (one or more statements) and collects the last statement's rows.
-    ///
-    /// # Errors
-    /// As [`Session::run`].
-    pub async fn query(&self, sql: &str) -> Result<Vec<RecordBatch>> {
-        self.run(sql).await
     }
 
     /// Registers the files at `location` (a file, folder, glob or URL) as table `name`.
@@ -392,7 +394,7 @@ impl Session {
             .map_err(|e| self.explain_error(e))?;
         let Some(delta) = table.downcast_ref::<DeltaTable>() else {
             return Err(Error::invalid(
-                if options.history {
+                if options.delta.view == crate::delta::DeltaView::History {
                     "DESCRIBE HISTORY"
                 } else {
                     "time travel"
@@ -400,7 +402,7 @@ impl Session {
                 format!("table '{name}' is not a Delta table"),
             ));
         };
-        crate::delta::as_table(delta.as_of(&options.as_of).await?, options).await
+        crate::delta::as_table(delta.as_of(&options.delta.as_of).await?, options.delta.view).await
     }
 
     /// Rewrites DataFusion's "table not found" into [`Error::TableNotFound`] with the names a
@@ -433,56 +435,6 @@ impl Session {
     }
 }
 
-/// True when `sql` may hold a time-travel clause.
-fn mentions_as_of(sql: &str) -> bool {
-    let upper = sql.to_ascii_uppercase();
-    upper.contains(" AS OF") || upper.contains("\tAS OF") || upper.contains("\nAS OF")
-}
-
-/// Turns `DESCRIBE HISTORY t` (Delta's statement) into `SELECT * FROM delta_history(t)`, which
-/// the `read_*` rewrite resolves. `None` when `sql` has no such statement.
-fn rewrite_describe_history(sql: &str, dialect: &dyn Dialect) -> Option<String> {
-    let tokens = Tokenizer::new(dialect, sql).tokenize().ok()?;
-    let is_space = |t: &Token| matches!(t, Token::Whitespace(_));
-    let word = |t: &Token, k: &str| matches!(t, Token::Word(w) if w.value.eq_ignore_ascii_case(k));
-    let mut out = String::with_capacity(sql.len() + 32);
-    let mut found = false;
-    let mut at_start = true;
-    let mut i = 0;
-    while i < tokens.len() {
-        let t = &tokens[i];
-        if at_start && (word(t, "DESCRIBE") || word(t, "DESC")) {
-            let mut j = i + 1;
-            while j < tokens.len() && is_space(&tokens[j]) {
-                j += 1;
-            }
-            if j < tokens.len() && word(&tokens[j], "HISTORY") {
-                let mut end = j + 1;
-                while end < tokens.len()
-                    && tokens[end] != Token::SemiColon
-                    && tokens[end] != Token::EOF
-                {
-                    end += 1;
-                }
-                let target: String = tokens[j + 1..end].iter().map(ToString::to_string).collect();
-                out.push_str(&format!("SELECT * FROM delta_history({})", target.trim()));
-                found = true;
-                at_start = false;
-                i = end;
-                continue;
-            }
-        }
-        if !is_space(t) {
-            at_start = *t == Token::SemiColon;
-        }
-        if *t != Token::EOF {
-            out.push_str(&t.to_string());
-        }
-        i += 1;
-    }
-    found.then_some(out)
-}
-
 /// `CREATE EXTERNAL TABLE t STORED AS DELTA LOCATION 'path'`.
 #[derive(Debug)]
 struct DeltaFactory {
@@ -511,8 +463,12 @@ mod tests {
     #[tokio::test]
     async fn unknown_tables_list_the_known_ones() {
         let s = Session::new(HostConfig::default()).unwrap();
-        s.run("CREATE TABLE orders AS VALUES (1)").await.unwrap();
-        let err = s.run("SELECT * FROM sales").await.unwrap_err().to_string();
+        s.query("CREATE TABLE orders AS VALUES (1)").await.unwrap();
+        let err = s
+            .query("SELECT * FROM sales")
+            .await
+            .unwrap_err()
+            .to_string();
         assert_eq!(err, "table 'sales' not found; known tables: orders");
     }
 

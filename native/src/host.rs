@@ -1,4 +1,9 @@
-//! The native host: local files (memory-mapped), S3 and HTTP(S).
+//! The native host: local files (memory-mapped when the caller opts in), S3 and HTTP(S).
+//!
+//! The stores built here are the one table of object stores a native process uses: queries
+//! read through them, and the Delta writer and `quiver delta verify` take theirs from the
+//! session ([`quiver_engine::Session::object_store`]), so every path to a file sees the same
+//! store with the same credentials.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -6,11 +11,10 @@ use std::sync::Arc;
 use object_store::ObjectStore;
 use object_store::aws::AmazonS3Builder;
 use object_store::http::HttpBuilder;
-use object_store::local::LocalFileSystem;
 use quiver_engine::{Error, HostConfig, StoreFactory};
 use url::Url;
 
-use crate::mmap::MmapStore;
+use crate::mmap::{MmapChoice, MmapStore};
 
 /// Resources the user asked for on the command line.
 #[derive(Debug, Clone, Default)]
@@ -21,15 +25,13 @@ pub struct Resources {
     pub threads: Option<usize>,
     /// Where spill files go; the OS temp dir when `None`.
     pub temp_dir: Option<PathBuf>,
+    /// Whether local files are read through memory maps (never, by default).
+    pub mmap: MmapChoice,
 }
 
 /// The native [`HostConfig`].
 pub fn config(resources: &Resources) -> HostConfig {
-    let local: Arc<dyn ObjectStore> = if std::env::var("QUIVER_MMAP").is_ok_and(|v| v == "off") {
-        Arc::new(LocalFileSystem::new())
-    } else {
-        Arc::new(MmapStore::new())
-    };
+    let local: Arc<dyn ObjectStore> = Arc::new(MmapStore::new(resources.mmap));
     let file: StoreFactory = Arc::new(move |_url: &Url| Ok(Arc::clone(&local)));
     let s3: StoreFactory = Arc::new(s3_store);
     let http: StoreFactory = Arc::new(http_store);
@@ -45,22 +47,6 @@ pub fn config(resources: &Resources) -> HostConfig {
         config = config.with_target_partitions(threads);
     }
     config
-}
-
-/// The object store for `url`: the local disk (`file://`), S3, or HTTP(S).
-///
-/// # Errors
-/// Another scheme, or a store that cannot be configured.
-pub fn store_for(url: &Url) -> quiver_engine::Result<Arc<dyn ObjectStore>> {
-    match url.scheme() {
-        "file" => Ok(Arc::new(LocalFileSystem::new())),
-        "s3" | "s3a" => s3_store(url),
-        "http" | "https" => http_store(url),
-        other => Err(Error::Storage {
-            url: url.to_string(),
-            reason: format!("no store for {other}:// URLs"),
-        }),
-    }
 }
 
 /// An S3 store for the bucket in `url`, configured from the `AWS_*` environment variables

@@ -1,9 +1,19 @@
 //! quiver: the native side of Quiver.
 //!
 //! The `quiver` binary (in `main.rs` and `cli/`) is a thin shell over this library, which
-//! holds what only a native process can do: the host configuration with local (memory-mapped),
-//! S3 and HTTP stores, and Delta writes (`writes`). Later: serving, shared memory and clusters.
+//! holds what only a native process can do:
+//!
+//! - [`run`]: the statement router every native frontend runs SQL through;
+//! - [`delta`]: Delta writes through the `deltalake` crate, and `quiver delta verify`;
+//! - [`host`]: the host configuration, with local, S3 and HTTP stores for reads and writes;
+//! - [`mmap`]: opt-in memory-mapped reads of local files.
+//!
+//! Later: serving, shared memory and clusters, each attached to the router.
 
+pub mod delta;
+mod error;
 pub mod host;
 pub mod mmap;
-pub mod writes;
+pub mod run;
+
+pub use error::{Error, Result};

@@ -1,16 +1,11 @@
-//! Zero-copy reads of local files through memory maps.
+//! Local files for the engine, with opt-in zero-copy reads through memory maps.
 //!
-//! [`MmapStore`] wraps object_store's local filesystem. Reads (`get`, `get_range`,
-//! `get_ranges`) map the file and hand out [`Bytes`] that point into the map, so Arrow IPC
+//! [`MmapStore`] wraps object_store's local filesystem and lists folders faster. Whether its
+//! reads map files is an [`MmapChoice`], in ripgrep's manner: the safe default never maps;
+//! [`MmapChoice::auto`] is `unsafe` and says in its `# Safety` section what the caller
+//! promises. With maps, ranged reads hand out [`Bytes`] that point into the map, so Arrow IPC
 //! arrays and Parquet pages are decoded straight from the page cache without a copy. Every
 //! other operation goes to the wrapped store.
-//!
-//! # Safety
-//! A memory map shows later changes to the file, and truncating a mapped file makes access
-//! beyond the new end fault. Quiver reads files that are not being rewritten in place (data
-//! files are immutable in Delta and in the layouts Quiver writes); a file changed while a
-//! query reads it can give wrong results or a SIGBUS, as with other mmap readers. Set
-//! `QUIVER_MMAP=off` to read with ordinary copies instead.
 
 use std::fmt;
 use std::fs::File;
@@ -29,17 +24,51 @@ use object_store::{
     PutResult, RenameOptions, Result,
 };
 
-/// A local-filesystem store whose reads are memory-mapped.
+/// Whether reads of local files may use memory maps.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MmapChoice {
+    map: bool,
+}
+
+impl MmapChoice {
+    /// Never map: reads copy bytes out of the file. Safe whatever happens to the files.
+    pub fn never() -> Self {
+        Self { map: false }
+    }
+
+    /// Map files for ranged reads, so decoded arrays point into the page cache.
+    ///
+    /// # Safety
+    /// A memory map shows later changes to the file, and truncating a mapped file makes
+    /// access beyond its new end fault (SIGBUS). The caller promises that files read through
+    /// the store are neither truncated nor rewritten in place while a query that read them
+    /// (or a batch it returned) is alive. Delta data files and the files Quiver writes are
+    /// never changed in place; a file that is can give wrong results or end the process, as
+    /// with other mmap readers.
+    pub unsafe fn auto() -> Self {
+        Self { map: true }
+    }
+
+    /// True when reads map files.
+    pub fn maps(self) -> bool {
+        self.map
+    }
+}
+
+/// A local-filesystem store whose ranged reads are memory-mapped when its [`MmapChoice`]
+/// allows.
 #[derive(Debug)]
 pub struct MmapStore {
     inner: Arc<LocalFileSystem>,
+    choice: MmapChoice,
 }
 
 impl MmapStore {
     /// A store for the whole local filesystem.
-    pub fn new() -> Self {
+    pub fn new(choice: MmapChoice) -> Self {
         Self {
             inner: Arc::new(LocalFileSystem::new()),
+            choice,
         }
     }
 
@@ -69,15 +98,10 @@ impl MmapStore {
         if meta.len() == 0 {
             return Ok(Bytes::new());
         }
-        // SAFETY: see the module docs: data files are not modified while they are read.
+        // SAFETY: only reached when the store was built with `MmapChoice::auto`, whose caller
+        // promised that files read here are not truncated or changed in place.
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(not_found)?;
         Ok(Bytes::from_owner(map))
-    }
-}
-
-impl Default for MmapStore {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
@@ -181,7 +205,8 @@ impl ObjectStore for MmapStore {
         // Whole-file reads, and conditional or versioned requests, keep the wrapped store's
         // exact semantics (a `File` payload, which some readers special-case); ranged reads,
         // which is how the engine fetches data, are served from the map.
-        if options.range.is_none()
+        if !self.choice.maps()
+            || options.range.is_none()
             || options.if_match.is_some()
             || options.if_none_match.is_some()
             || options.if_modified_since.is_some()
@@ -210,6 +235,9 @@ impl ObjectStore for MmapStore {
     }
 
     async fn get_ranges(&self, location: &Path, ranges: &[Range<u64>]) -> Result<Vec<Bytes>> {
+        if !self.choice.maps() {
+            return self.inner.get_ranges(location, ranges).await;
+        }
         let bytes = self.map(location)?;
         ranges.iter().map(|r| slice(&bytes, r.clone())).collect()
     }
@@ -275,7 +303,7 @@ mod tests {
             std::fs::write(log.join(format!("{v:020}.json")), "{}").unwrap();
         }
         std::fs::write(log.join("_sidecars").join("a.parquet"), "x").unwrap();
-        let store = MmapStore::new();
+        let store = MmapStore::new(MmapChoice::never());
         let prefix = Path::from_filesystem_path(&log).unwrap();
         let offset = Path::from_filesystem_path(log.join(format!("{:020}.json", 2))).unwrap();
         let mut names: Vec<String> = store
@@ -303,27 +331,30 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn reads_are_slices_of_one_map() {
+    async fn reads_return_the_bytes_asked_for_mapped_or_not() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("x.bin");
         std::fs::write(&file, b"0123456789").unwrap();
-        let store = MmapStore::new();
-        let path = Path::from_filesystem_path(&file).unwrap();
-        let all = store.get(&path).await.unwrap().bytes().await.unwrap();
-        assert_eq!(&all[..], b"0123456789");
-        let mapped = store.get_range(&path, 0..10).await.unwrap();
-        assert_eq!(&mapped[..], b"0123456789");
-        let parts = store.get_ranges(&path, &[0..2, 8..10]).await.unwrap();
-        assert_eq!(
-            parts,
-            vec![Bytes::from_static(b"01"), Bytes::from_static(b"89")]
-        );
-        assert_eq!(store.get_range(&path, 5..20).await.unwrap().len(), 5);
-        let missing = Path::from_filesystem_path(dir.path()).unwrap().join("nope");
-        assert!(matches!(
-            store.get(&missing).await,
-            Err(object_store::Error::NotFound { .. })
-        ));
+        // SAFETY: the test's file is not changed while it is read.
+        let mapped_store = MmapStore::new(unsafe { MmapChoice::auto() });
+        for store in [mapped_store, MmapStore::new(MmapChoice::never())] {
+            let path = Path::from_filesystem_path(&file).unwrap();
+            let all = store.get(&path).await.unwrap().bytes().await.unwrap();
+            assert_eq!(&all[..], b"0123456789");
+            let mapped = store.get_range(&path, 0..10).await.unwrap();
+            assert_eq!(&mapped[..], b"0123456789");
+            let parts = store.get_ranges(&path, &[0..2, 8..10]).await.unwrap();
+            assert_eq!(
+                parts,
+                vec![Bytes::from_static(b"01"), Bytes::from_static(b"89")]
+            );
+            assert_eq!(store.get_range(&path, 5..20).await.unwrap().len(), 5);
+            let missing = Path::from_filesystem_path(dir.path()).unwrap().join("nope");
+            assert!(matches!(
+                store.get(&missing).await,
+                Err(object_store::Error::NotFound { .. })
+            ));
+        }
     }
 
     #[tokio::test]
@@ -345,17 +376,26 @@ mod tests {
         w.write(&batch).unwrap();
         w.finish().unwrap();
 
-        let store = MmapStore::new();
         let path = Path::from_filesystem_path(&file).unwrap();
         let size = std::fs::metadata(&file).unwrap().len();
-        let bytes = store.get_range(&path, 0..size).await.unwrap();
-        let (_, batches) = quiver_engine::sources::ipc::decode(bytes.clone(), "x.arrow").unwrap();
-        let values = batches[0].column(0).to_data().buffers()[0].as_ptr() as usize;
-        let map = bytes.as_ptr() as usize..bytes.as_ptr() as usize + bytes.len();
-        assert!(
-            map.contains(&values),
-            "the decoded column was copied out of the map"
-        );
-        assert_eq!(batches[0].column(0).len(), 100_000);
+        // SAFETY: the test's file is not changed while it is read.
+        let choices = [unsafe { MmapChoice::auto() }, MmapChoice::never()];
+        for choice in choices {
+            let store = MmapStore::new(choice);
+            let bytes = store.get_range(&path, 0..size).await.unwrap();
+            let (_, batches) =
+                quiver_engine::sources::ipc::decode(bytes.clone(), "x.arrow").unwrap();
+            let values = batches[0].column(0).to_data().buffers()[0].as_ptr() as usize;
+            let map = bytes.as_ptr() as usize..bytes.as_ptr() as usize + bytes.len();
+            // Mapped, the arrays point into the map; never mapped, the file was not mapped
+            // (the range came from an ordinary read) and still decodes.
+            if choice.maps() {
+                assert!(
+                    map.contains(&values),
+                    "the decoded column was copied out of the map"
+                );
+            }
+            assert_eq!(batches[0].column(0).len(), 100_000);
+        }
     }
 }

@@ -31,6 +31,9 @@ pub fn testdata() -> Option<PathBuf> {
 pub fn session(target_partitions: usize) -> Session {
     let resources = quiver::host::Resources {
         threads: Some(target_partitions),
+        // SAFETY: the corpora and the files tests write are not changed while queries read
+        // them, as the CLI promises for its inputs.
+        mmap: unsafe { quiver::mmap::MmapChoice::auto() },
         ..Default::default()
     };
     Session::new(quiver::host::config(&resources)).expect("session")

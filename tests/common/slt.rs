@@ -4,13 +4,13 @@
 use async_trait::async_trait;
 use datafusion_sqllogictest::{DFColumnType, convert_batches, convert_schema_to_types};
 use futures::TryStreamExt;
-use quiver_engine::{Error, Session};
+use quiver_engine::Error;
 use sqllogictest::DBOutput;
 
-/// Runs each record's SQL through `Session::statements`, `plan` and `execute`: the same path
-/// the CLI and the wasm build take (Delta writes through the CLI's writer).
+/// Runs each record's SQL through the native statement router, the path the CLI takes (Delta
+/// writes through its writer, everything else planned and run by the engine's `Session`).
 pub struct QuiverDb {
-    pub session: Session,
+    pub router: quiver::run::Router,
     /// Report errors as stock DataFusion words them (for DataFusion's own test files),
     /// rather than as Quiver shows them to people.
     pub datafusion_errors: bool,
@@ -39,6 +39,13 @@ impl QuiverDb {
             _ => SltError(e.to_string()),
         }
     }
+
+    fn native_error(&self, e: quiver::Error) -> SltError {
+        match e {
+            quiver::Error::Engine(e) => self.error(e),
+            other => SltError(other.to_string()),
+        }
+    }
 }
 
 #[async_trait]
@@ -47,14 +54,16 @@ impl sqllogictest::AsyncDB for QuiverDb {
     type ColumnType = DFColumnType;
 
     async fn run(&mut self, sql: &str) -> Result<DBOutput<DFColumnType>, SltError> {
-        let steps = quiver::writes::steps(&self.session, sql).map_err(|e| self.error(e))?;
+        // Statements go through the native router, as `quiver -c` runs them (Delta writes
+        // included).
+        let statements = self.router.parse(sql).map_err(|e| self.native_error(e))?;
         let mut output = DBOutput::StatementComplete(0);
-        for step in steps {
-            // Delta writes go through the native CLI's writer, as `quiver -c` runs them.
-            let stream = quiver::writes::DeltaWriter::default()
-                .execute(&self.session, step)
+        for statement in statements {
+            let stream = self
+                .router
+                .execute(statement)
                 .await
-                .map_err(|e| self.error(e))?;
+                .map_err(|e| self.native_error(e))?;
             let schema = stream.schema();
             let batches: Vec<_> = stream
                 .try_collect()

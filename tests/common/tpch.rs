@@ -47,7 +47,7 @@ pub async fn load(session: &Session, tbl_dir: &std::path::Path, parquet_dir: &st
         let tbl = tbl_dir.join(format!("{name}.tbl.gz"));
         // Each .tbl line ends with '|', which reads as one more, empty, column.
         session
-            .run(&format!(
+            .query(&format!(
                 "CREATE EXTERNAL TABLE {name}_tbl ({columns}, trailing VARCHAR) STORED AS CSV LOCATION '{}' OPTIONS ('format.delimiter' '|', 'format.has_header' 'false', 'format.compression' 'gzip')",
                 tbl.display()
             ))
@@ -59,7 +59,7 @@ pub async fn load(session: &Session, tbl_dir: &std::path::Path, parquet_dir: &st
             .filter_map(|c| c.split_once(' ').map(|(name, _)| name))
             .collect();
         session
-            .run(&format!(
+            .query(&format!(
                 "COPY (SELECT {} FROM {name}_tbl) TO '{}' STORED AS PARQUET",
                 names.join(", "),
                 out.display()
@@ -67,7 +67,7 @@ pub async fn load(session: &Session, tbl_dir: &std::path::Path, parquet_dir: &st
             .await
             .unwrap();
         session
-            .run(&format!(
+            .query(&format!(
                 "CREATE EXTERNAL TABLE {name} STORED AS PARQUET LOCATION '{}'",
                 out.display()
             ))

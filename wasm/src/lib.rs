@@ -15,6 +15,7 @@ use quiver_engine::arrow::record_batch::RecordBatch;
 use quiver_engine::datafusion::execution::SendableRecordBatchStream;
 use quiver_engine::datafusion::sql::parser::Statement;
 use quiver_engine::datafusion::sql::sqlparser::ast::Statement as Sql;
+use quiver_engine::sql::Parsed;
 use quiver_engine::{HostConfig, Session};
 
 #[cfg(target_arch = "wasm32")]
@@ -63,19 +64,15 @@ pub fn check_read_only(statement: &Statement) -> Result<(), String> {
         _ => None,
     };
     match what {
-        Some(what) => Err(format!(
-            "{what} is native-only: Quiver in the browser reads data but does not write it (use the quiver CLI)"
-        )),
+        Some(what) => Err(native_only(what)),
         None => Ok(()),
     }
 }
 
-/// The first Delta write statement outside DataFusion's grammar in `sql` (`OPTIMIZE`,
-/// `VACUUM`, `CHECKPOINT`, `RESTORE`, `CREATE TABLE ... USING DELTA`), which only the native
-/// CLI runs; the browser build names it rather than reporting a syntax error.
-fn delta_write_in(sql: &str) -> Option<&'static str> {
-    use quiver_engine::statements::{delta_write_kind, split_statements};
-    split_statements(sql).into_iter().find_map(delta_write_kind)
+fn native_only(what: &str) -> String {
+    format!(
+        "{what} is native-only: Quiver in the browser reads data but does not write it (use the quiver CLI)"
+    )
 }
 
 /// Encodes `batches` as an Arrow IPC stream (what `apache-arrow`'s `tableFromIPC` reads).
@@ -154,6 +151,7 @@ pub fn convert(ipc: &[u8], format: &str, rows: Option<&[u32]>) -> Result<Vec<u8>
     let options = OutputOptions {
         max_rows: None,
         row_count: false,
+        ..OutputOptions::default()
     };
     encode(format, schema, &batches, &options).map_err(|e| e.to_string())
 }
@@ -208,14 +206,17 @@ fn type_name(t: &DataType) -> String {
 /// The engine's error, as text; "no SQL statement to run" for empty text.
 pub async fn start(session: &Session, sql: &str) -> Result<SendableRecordBatchStream, String> {
     use futures::TryStreamExt;
-    if let Some(what) = delta_write_in(sql) {
-        return Err(format!(
-            "{what} is native-only: Quiver in the browser reads data but does not write it (use the quiver CLI)"
-        ));
-    }
-    let mut statements = session.statements(sql).map_err(|e| e.to_string())?;
-    for statement in &statements {
-        check_read_only(statement)?;
+    // The engine's front end parses the script; a Delta statement only the native writer
+    // runs is named, rather than reported as a syntax error.
+    let mut statements = Vec::new();
+    for parsed in session.parse(sql).map_err(|e| e.to_string())? {
+        match parsed {
+            Parsed::Sql(statement) => {
+                check_read_only(&statement)?;
+                statements.push(statement);
+            }
+            Parsed::Delta(delta) => return Err(native_only(delta.name())),
+        }
     }
     let last = statements.pop().ok_or("no SQL statement to run")?;
     for statement in statements {

@@ -4,14 +4,17 @@ use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use quiver::writes::{self, DeltaWriter, Step};
+use quiver::Error;
+use quiver::delta::DeltaWriter;
+use quiver::run::Router;
+use quiver_engine::Session;
 use quiver_engine::output::{Format, OutputOptions, writer};
-use quiver_engine::{Error, Session};
+use quiver_engine::sql::Parsed;
 use tokio::runtime::Runtime;
 
 /// How a statement or script ended.
@@ -79,10 +82,9 @@ impl Sink {
     }
 }
 
-/// Runs statements against a session and writes their results.
+/// Runs statements through the router and writes their results.
 pub struct Runner {
-    /// The session statements run in.
-    pub session: Session,
+    router: Router,
     /// The output format.
     pub format: Format,
     /// Rows shown by the human formats.
@@ -91,23 +93,6 @@ pub struct Runner {
     pub timer: bool,
     output: Option<PathBuf>,
     out_file: Option<OutputFile>,
-    writer: DeltaWriter,
-}
-
-enum RunError {
-    Engine(Error),
-    Message(String),
-    Cancelled,
-    PipeClosed,
-}
-
-impl From<Error> for RunError {
-    fn from(e: Error) -> Self {
-        match &e {
-            Error::Output(msg) if msg.contains("Broken pipe") => RunError::PipeClosed,
-            _ => RunError::Engine(e),
-        }
-    }
 }
 
 impl Runner {
@@ -120,26 +105,30 @@ impl Runner {
         timer: bool,
     ) -> Self {
         Self {
-            session,
+            router: Router::new(session, DeltaWriter::default()),
             format,
             max_rows,
             timer,
             output,
             out_file: None,
-            writer: DeltaWriter::default(),
         }
     }
 
     /// Uses `writer` (its compression, commit message, checkpoint interval) for Delta writes.
     #[must_use]
     pub fn with_writer(mut self, writer: DeltaWriter) -> Self {
-        self.writer = writer;
+        self.router = Router::new(self.router.session().clone(), writer);
         self
+    }
+
+    /// The session statements run in.
+    pub fn session(&self) -> &Session {
+        self.router.session()
     }
 
     /// Runs every statement in `sql`; stops at the first error, which is printed.
     pub fn run_script(&mut self, rt: &Runtime, sql: &str) -> Outcome {
-        let statements = match writes::steps(&self.session, sql) {
+        let statements = match self.router.parse(sql) {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("error: {}", one_line(&e.to_string()));
@@ -151,7 +140,7 @@ impl Runner {
             let result = rt.block_on(async {
                 tokio::select! {
                     r = self.run_statement(statement) => r,
-                    _ = tokio::signal::ctrl_c() => Err(RunError::Cancelled),
+                    _ = tokio::signal::ctrl_c() => Err(Error::Cancelled),
                 }
             });
             if self.timer {
@@ -159,19 +148,15 @@ impl Runner {
             }
             match result {
                 Ok(()) => {}
-                Err(RunError::Engine(e)) => {
-                    eprintln!("error: {}", one_line(&e.to_string()));
-                    return Outcome::Failed;
-                }
-                Err(RunError::Message(m)) => {
-                    eprintln!("error: {m}");
-                    return Outcome::Failed;
-                }
-                Err(RunError::Cancelled) => {
+                Err(Error::Cancelled) => {
                     eprintln!("cancelled");
                     return Outcome::Cancelled;
                 }
-                Err(RunError::PipeClosed) => return Outcome::PipeClosed,
+                Err(Error::PipeClosed) => return Outcome::PipeClosed,
+                Err(e) => {
+                    eprintln!("error: {}", one_line(&e.to_string()));
+                    return Outcome::Failed;
+                }
             }
         }
         Outcome::Ok
@@ -191,13 +176,13 @@ impl Runner {
         ExitCode::SUCCESS
     }
 
-    async fn run_statement(&mut self, step: Step) -> Result<(), RunError> {
-        let mut stream = self.writer.execute(&self.session, step).await?;
+    async fn run_statement(&mut self, statement: Parsed) -> Result<(), Error> {
+        let mut stream = self.router.execute(statement).await?;
         let schema = stream.schema();
         if schema.fields().is_empty() {
             // DDL and SET: nothing to show. Drain in case the statement does its work lazily.
             while let Some(batch) = stream.next().await {
-                batch.map_err(Error::from_datafusion)?;
+                batch?;
             }
             return Ok(());
         }
@@ -208,47 +193,92 @@ impl Runner {
         let options = OutputOptions {
             max_rows: self.max_rows,
             row_count: true,
+            // Fitted to the terminal only when printed there; `-o` files get full text.
+            max_width: self
+                .output
+                .is_none()
+                .then(super::size::terminal_width)
+                .flatten(),
         };
         let format = self.format;
-        async {
+        let closed = Arc::new(AtomicBool::new(false));
+        let result = async {
             let sink: Box<dyn Write + Send + '_> = match &self.output {
                 Some(path) => {
                     let out = match &mut self.out_file {
                         Some(out) => out,
                         slot @ None => {
-                            let sink = Sink::open(path)
-                                .map_err(|e| RunError::Message(format!("cannot write {}: {e}", path.display())))?;
-                            slot.insert(OutputFile { path: path.clone(), sink, results: 0 })
+                            let sink = Sink::open(path).map_err(|source| Error::OutputFile {
+                                path: path.clone(),
+                                source,
+                            })?;
+                            slot.insert(OutputFile {
+                                path: path.clone(),
+                                sink,
+                                results: 0,
+                            })
                         }
                     };
                     out.results += 1;
                     if format.is_binary() && out.results > 1 {
-                        return Err(RunError::Message(format!(
-                            "a {format} file holds one result, but more than one statement returned rows; write them to separate files"
-                        )));
+                        return Err(Error::OneResultPerFile {
+                            format: format.to_string(),
+                        });
                     }
                     Box::new(BufWriter::new(out.sink.file()))
                 }
                 None => {
                     if format.is_binary() && std::io::stdout().is_terminal() {
-                        return Err(RunError::Message(format!(
-                            "refusing to write {format} to a terminal; use -o FILE or redirect standard output"
-                        )));
+                        return Err(Error::BinaryToTerminal {
+                            format: format.to_string(),
+                        });
                     }
-                    Box::new(BufWriter::new(std::io::stdout()))
+                    Box::new(BufWriter::new(Stdout(Arc::clone(&closed))))
                 }
             };
-            let mut w = writer(format, schema, sink, &options)?;
+            let mut w = writer(format, schema, sink, &options).map_err(Error::from_engine)?;
             while let Some(batch) = stream.next().await {
-                let batch = batch.map_err(Error::from_datafusion)?;
+                let batch = batch?;
                 rows.fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
-                w.write_batch(&batch)?;
+                w.write_batch(&batch).map_err(Error::from_engine)?;
             }
             bar.0.finish_and_clear();
-            w.finish()?;
+            w.finish().map_err(Error::from_engine)?;
             Ok(())
         }
-        .await
+        .await;
+        match result {
+            Err(_) if closed.load(Ordering::Relaxed) => Err(Error::PipeClosed),
+            other => other,
+        }
+    }
+}
+
+/// Standard output that remembers, by the I/O error's kind, that its reader went away
+/// (`quiver ... | head`). Some encoders (arrow's CSV writer) keep only the text of the I/O
+/// error they met, so the error that reaches the runner cannot say it.
+struct Stdout(Arc<AtomicBool>);
+
+impl Stdout {
+    fn watch<T>(&self, result: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &result
+            && e.kind() == std::io::ErrorKind::BrokenPipe
+        {
+            self.0.store(true, Ordering::Relaxed);
+        }
+        result
+    }
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let result = std::io::stdout().write(buf);
+        self.watch(result)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let result = std::io::stdout().flush();
+        self.watch(result)
     }
 }
 

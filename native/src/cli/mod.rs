@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use quiver::mmap::MmapChoice;
 use quiver_engine::Session;
 use quiver_engine::output::Format;
 
@@ -68,7 +69,7 @@ pub struct Args {
     pub timer: bool,
 
     /// Delta writes: the codec of new Parquet files (zstd, snappy, gzip, lz4, brotli, none).
-    #[arg(long, value_name = "CODEC", default_value = "zstd", value_parser = quiver::writes::parse_compression)]
+    #[arg(long, value_name = "CODEC", default_value = "zstd", value_parser = quiver::delta::parse_compression)]
     pub compression: parquet::basic::Compression,
 
     /// Delta writes: a message stored with each commit (its userMetadata).
@@ -169,6 +170,15 @@ pub fn main() -> ExitCode {
         memory_limit: args.memory_limit,
         threads: args.threads.map(usize::from),
         temp_dir: args.temp_dir.clone(),
+        // The CLI reads files it does not change while it reads them (data files of Delta
+        // tables are immutable, and a query's inputs are not being rewritten by the user), so
+        // it maps them for zero-copy reads; QUIVER_MMAP=off reads with ordinary copies.
+        mmap: if std::env::var("QUIVER_MMAP").is_ok_and(|v| v == "off") {
+            MmapChoice::never()
+        } else {
+            // SAFETY: see above: files are not truncated or changed in place while read.
+            unsafe { MmapChoice::auto() }
+        },
     };
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     rt.enable_all();
@@ -186,10 +196,7 @@ pub fn main() -> ExitCode {
     };
 
     if let Some(Command::Demo { dir }) = &args.command {
-        return match rt.block_on(crate::demo::run(&session, dir.as_deref())) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => fail(&e),
-        };
+        return crate::demo::run(&rt, session, dir.as_deref());
     }
 
     if let Err(e) = rt.block_on(register_paths(&session, &args.paths)) {
@@ -211,8 +218,8 @@ pub fn main() -> ExitCode {
         max_rows,
         args.timer,
     )
-    .with_writer(quiver::writes::DeltaWriter::new(
-        quiver::writes::WriteOptions {
+    .with_writer(quiver::delta::DeltaWriter::new(
+        quiver::delta::WriteOptions {
             compression: args.compression,
             commit_message: args.commit_message.clone(),
             checkpoint_interval: args.checkpoint_interval,
@@ -224,7 +231,7 @@ pub fn main() -> ExitCode {
         action: DeltaCommand::Verify { path, deep },
     }) = &args.command
     {
-        let report = rt.block_on(quiver::writes::verify_table(&runner.session, path, *deep));
+        let report = rt.block_on(quiver::delta::verify_table(runner.session(), path, *deep));
         return match report {
             Ok(report) => {
                 print!("{}", report.render());
@@ -234,7 +241,7 @@ pub fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
-            Err(e) => fail(&e),
+            Err(e) => fail(&e.to_string()),
         };
     }
     if let Some(Command::Delta { action }) = &args.command {

@@ -14,6 +14,7 @@ use rustyline::{Context, Editor, Helper};
 use tokio::runtime::Runtime;
 
 use super::exec::{Outcome, Runner};
+use quiver_engine::datafusion::sql::sqlparser::dialect::GenericDialect;
 use quiver_engine::output::Format;
 
 const HELP: &str = "\
@@ -181,7 +182,7 @@ impl Helper for SqlHelper {}
 
 /// Refreshes the completion list from the session's tables and their columns.
 fn refresh_names(rt: &Runtime, runner: &Runner, names: &Arc<RwLock<Vec<String>>>) {
-    let session = runner.session.clone();
+    let session = runner.session().clone();
     let mut list = Vec::new();
     for table in session.table_names() {
         if let Ok(schema) = rt.block_on(session.table_schema(&table)) {
@@ -267,31 +268,10 @@ pub fn run(rt: &Runtime, mut runner: Runner) -> ExitCode {
     runner.finish()
 }
 
-/// True when `sql` ends with a `;` outside quotes and comments.
-pub fn statement_complete(sql: &str) -> bool {
-    let mut in_single = false;
-    let mut in_double = false;
-    let mut last_significant = None;
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' if !in_double => in_single = !in_single,
-            '"' if !in_single => in_double = !in_double,
-            '-' if !in_single && !in_double && chars.peek() == Some(&'-') => {
-                for c in chars.by_ref() {
-                    if c == '\n' {
-                        break;
-                    }
-                }
-                continue;
-            }
-            _ => {}
-        }
-        if !c.is_whitespace() {
-            last_significant = Some((c, in_single || in_double));
-        }
-    }
-    matches!(last_significant, Some((';', false)))
+/// True when `sql` ends with a `;` outside quotes and comments (the engine's front end
+/// reads it, with the tokenizer the parser uses).
+fn statement_complete(sql: &str) -> bool {
+    quiver_engine::sql::statement_complete(sql, &GenericDialect {})
 }
 
 enum DotOutcome {
@@ -307,7 +287,7 @@ fn dot_command(rt: &Runtime, runner: &mut Runner, line: &str) -> DotOutcome {
         (".quit" | ".exit" | ".q", _) => return DotOutcome::Quit,
         (".help", _) => println!("{HELP}"),
         (".tables", _) => {
-            let names = runner.session.table_names();
+            let names = runner.session().table_names();
             if names.is_empty() {
                 println!(
                     "(no tables; query files directly with SELECT * FROM 'path', or CREATE EXTERNAL TABLE)"

@@ -1,17 +1,24 @@
 //! The Delta statements DataFusion's parser does not know, in the syntax Delta users write
 //! on Spark and Databricks: `CREATE TABLE ... USING DELTA`, `OPTIMIZE`, `VACUUM`,
-//! `CHECKPOINT` and `RESTORE`. They are parsed with sqlparser's own parser primitives, so
-//! expressions, queries and column definitions inside them parse exactly as elsewhere.
-//! Which statements those are is decided by the engine
-//! ([`quiver_engine::statements::delta_write_kind`]), so the browser build refuses the same
-//! ones. `INSERT`, `UPDATE`, `DELETE` and `MERGE` parse as ordinary SQL and are recognised later,
-//! by their target (see [`target_of`]).
+//! `CHECKPOINT` and `RESTORE`, and the table references every Delta statement takes
+//! (a registered name, `` delta.`path` `` or a quoted path). They are parsed with sqlparser's
+//! own parser primitives, so expressions, queries and column definitions inside them parse
+//! exactly as elsewhere. `INSERT`, `UPDATE`, `DELETE` and `MERGE` parse as ordinary SQL; their
+//! target is found by [`dml_target`].
+//!
+//! The engine only parses these; the native writer runs them and the browser build names them
+//! as native-only.
 
-use datafusion::sql::sqlparser::ast::{ColumnDef, Expr, ObjectName, Query, TableFactor};
-use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::parser::Statement;
+use datafusion::sql::sqlparser::ast::{
+    ColumnDef, Expr, FromTable, ObjectName, Query, Statement as Sql, TableFactor, TableObject,
+};
+use datafusion::sql::sqlparser::dialect::Dialect;
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
 use datafusion::sql::sqlparser::tokenizer::Token;
+
+use crate::delta::AsOf;
 
 /// Which Delta table a statement changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,13 +53,6 @@ pub struct Create {
     pub query: Option<Box<Query>>,
 }
 
-/// What `RESTORE` goes back to.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RestoreTo {
-    Version(i64),
-    Timestamp(String),
-}
-
 /// A Delta statement outside DataFusion's grammar.
 #[derive(Debug, Clone)]
 pub enum DeltaStatement {
@@ -72,18 +72,30 @@ pub enum DeltaStatement {
     },
     Restore {
         target: Target,
-        to: RestoreTo,
+        /// A version, or the newest version at or before an instant.
+        to: AsOf,
     },
 }
 
-/// Parses one Delta statement (one that
-/// [`quiver_engine::statements::delta_write_kind`] recognises).
+impl DeltaStatement {
+    /// The statement's name, as users write it: what an error or a refusal calls it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            DeltaStatement::Create(_) => "CREATE TABLE ... USING DELTA",
+            DeltaStatement::Optimize { .. } => "OPTIMIZE",
+            DeltaStatement::Vacuum { .. } => "VACUUM",
+            DeltaStatement::Checkpoint { .. } => "CHECKPOINT",
+            DeltaStatement::Restore { .. } => "RESTORE",
+        }
+    }
+}
+
+/// Parses one Delta statement (one the front end classified as such).
 ///
 /// # Errors
 /// A syntax error naming what was expected, with sqlparser's line and column.
-pub fn parse(sql: &str) -> Result<DeltaStatement, ParserError> {
-    let dialect = GenericDialect {};
-    let mut p = Parser::new(&dialect).try_with_sql(sql)?;
+pub fn parse(sql: &str, dialect: &dyn Dialect) -> Result<DeltaStatement, ParserError> {
+    let mut p = Parser::new(dialect).try_with_sql(sql)?;
     let statement = if p.parse_keyword(Keyword::CREATE) {
         DeltaStatement::Create(Box::new(parse_create(&mut p)?))
     } else if word(&mut p, "OPTIMIZE") {
@@ -151,12 +163,14 @@ pub fn parse(sql: &str) -> Result<DeltaStatement, ParserError> {
             if p.parse_keyword(Keyword::VERSION) {
                 p.expect_keywords(&[Keyword::AS, Keyword::OF])?;
                 let v = p.parse_literal_uint()?;
-                RestoreTo::Version(i64::try_from(v).map_err(|_| {
+                AsOf::Version(i64::try_from(v).map_err(|_| {
                     ParserError::ParserError(format!("version {v} is out of range"))
                 })?)
             } else if p.parse_keyword(Keyword::TIMESTAMP) {
                 p.expect_keywords(&[Keyword::AS, Keyword::OF])?;
-                RestoreTo::Timestamp(p.parse_literal_string()?)
+                // The same instants as `FROM t TIMESTAMP AS OF '...'` reads.
+                AsOf::parse_timestamp(&p.parse_literal_string()?)
+                    .map_err(|e| ParserError::ParserError(e.to_string()))?
             } else {
                 return p.expected("VERSION AS OF n or TIMESTAMP AS OF '...'", p.peek_token());
             };
@@ -260,7 +274,7 @@ fn parse_create(p: &mut Parser<'_>) -> Result<Create, ParserError> {
 }
 
 /// A table: `` delta.`/path` ``, a quoted path, or a (possibly qualified) name.
-fn parse_target(p: &mut Parser<'_>) -> Result<Target, ParserError> {
+pub(crate) fn parse_target(p: &mut Parser<'_>) -> Result<Target, ParserError> {
     if let Token::SingleQuotedString(path) = p.peek_token().token {
         p.next_token();
         return Ok(Target::Path(path));
@@ -268,23 +282,45 @@ fn parse_target(p: &mut Parser<'_>) -> Result<Target, ParserError> {
     Ok(target_of_name(&p.parse_object_name(false)?))
 }
 
-/// The target an object name denotes: `` delta.`path` `` is a path, anything else a name.
+/// The target an object name denotes: `` delta.`path` `` and a quoted path (`'data/t'`, as
+/// `FROM` reads it) are paths, anything else a name.
 pub fn target_of_name(name: &ObjectName) -> Target {
-    let parts: Vec<String> = name
-        .0
-        .iter()
-        .filter_map(|p| p.as_ident().map(|i| i.value.clone()))
-        .collect();
+    let parts: Vec<_> = name.0.iter().filter_map(|p| p.as_ident()).collect();
     match parts.as_slice() {
-        [scheme, path] if scheme.eq_ignore_ascii_case("delta") => Target::Path(path.clone()),
+        [scheme, path] if scheme.value.eq_ignore_ascii_case("delta") => {
+            Target::Path(path.value.clone())
+        }
+        [path] if path.quote_style == Some('\'') => Target::Path(path.value.clone()),
         _ => Target::Name(name.to_string()),
     }
 }
 
-/// The table a `MERGE`'s target or source factor names, if it is a plain table.
+/// The table a `FROM`, `UPDATE` or `MERGE` factor names, if it is a plain table.
 pub fn target_of(factor: &TableFactor) -> Option<Target> {
     match factor {
         TableFactor::Table { name, .. } => Some(target_of_name(name)),
+        _ => None,
+    }
+}
+
+/// The table an `INSERT`, `UPDATE`, `DELETE` or `MERGE` changes; `None` for any other
+/// statement. Whether that table is a Delta table is for the caller to find out.
+pub fn dml_target(statement: &Statement) -> Option<Target> {
+    let Statement::Statement(sql) = statement else {
+        return None;
+    };
+    match sql.as_ref() {
+        Sql::Insert(insert) => match &insert.table {
+            TableObject::TableName(name) => Some(target_of_name(name)),
+            _ => None,
+        },
+        Sql::Update(update) => target_of(&update.table.relation),
+        Sql::Delete(delete) => {
+            let (FromTable::WithFromKeyword(tables) | FromTable::WithoutKeyword(tables)) =
+                &delete.from;
+            target_of(&tables.first()?.relation)
+        }
+        Sql::Merge(merge) => target_of(&merge.table),
         _ => None,
     }
 }
@@ -303,6 +339,11 @@ fn word(p: &mut Parser<'_>, w: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use datafusion::sql::sqlparser::dialect::GenericDialect;
+
+    fn parse(sql: &str) -> Result<DeltaStatement, ParserError> {
+        super::parse(sql, &GenericDialect {})
+    }
 
     #[test]
     fn parses_create_in_spark_syntax() {
@@ -368,7 +409,7 @@ mod tests {
         }
         match parse("RESTORE t TO TIMESTAMP AS OF '2024-01-01 00:00:00'").unwrap() {
             DeltaStatement::Restore { to, .. } => {
-                assert_eq!(to, RestoreTo::Timestamp("2024-01-01 00:00:00".into()));
+                assert_eq!(to, AsOf::parse_timestamp("2024-01-01T00:00:00Z").unwrap());
             }
             other => panic!("{other:?}"),
         }
@@ -379,6 +420,7 @@ mod tests {
         for bad in [
             "VACUUM t RETAIN 5",
             "RESTORE t TO 3",
+            "RESTORE t TO TIMESTAMP AS OF 'yesterday'",
             "OPTIMIZE t ZORDER (a)",
             "CHECKPOINT t extra",
         ] {
