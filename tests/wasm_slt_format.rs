@@ -1,40 +1,73 @@
-//! The wasm build shows results as sqllogictest text with its own formatter (`wasm/src/slt.rs`,
-//! since DataFusion's runner does not build for wasm32). Here it must write every value of
-//! every type exactly as DataFusion's runner does, so the `.slt` agreement run in Node
-//! compares like with like.
+//! The wasm `.slt` agreement runner (`wasm/tests/slt.test.mjs`) writes results as
+//! sqllogictest text in JavaScript (`wasm/tests/slt_format.mjs`), from the Arrow results the
+//! npm package returns, so that no user of the package downloads a formatter. That text
+//! must be exactly what DataFusion's runner writes, or the run would compare unlike things.
+//!
+//! `wasm/tests/slt_format_cases.json` holds a query for each kind of value with the text
+//! DataFusion's runner writes for it. This test checks the file still holds DataFusion's
+//! text; the Node suite checks the JS formatter writes the same text for the wasm build's
+//! results. After a DataFusion upgrade changes the text, or to fill in a new case (give it
+//! only `sql`), run this test with `QUIVER_BLESS=1` and review the file's diff.
 
 mod common;
 
 use datafusion_sqllogictest::{DFColumnType, convert_batches, convert_schema_to_types};
+use serde_json::{Value, json};
 
-const QUERIES: &[&str] = &[
-    "SELECT 1, -2::TINYINT, 3::SMALLINT, 4::BIGINT, 5::INT UNSIGNED, NULL, true, false",
-    "SELECT 1.5, 0.1 + 0.2, 1e20, 1e-20, 123456789.123456789, -0.0, 'NaN'::DOUBLE, 'inf'::DOUBLE, '-inf'::DOUBLE",
-    "SELECT 2.5::FLOAT, 1.1::REAL, arrow_cast(1.5, 'Float16')",
-    "SELECT 12.340::DECIMAL(10, 3), -0.5::DECIMAL(5, 2), 0::DECIMAL(38, 10), 12345678901234567890.12::DECIMAL(38, 2)",
-    "SELECT '', 'text', 'two\nlines', arrow_cast('view', 'Utf8View'), arrow_cast('large', 'LargeUtf8')",
-    "SELECT DATE '2026-01-02', TIMESTAMP '2026-01-02 03:04:05.123456', TIME '12:34:56', INTERVAL '1 day 2 hours'",
-    "SELECT arrow_cast(TIMESTAMP '2026-01-02 03:04:05', 'Timestamp(Millisecond, Some(\"UTC\"))')",
-    "SELECT [1, 2, NULL], {'a': 1, 'b': 'x'}, MAP {'k': 1}, arrow_cast('a', 'Dictionary(Int32, Utf8)')",
-    "SELECT arrow_cast(1, 'Duration(Second)'), X'0102ff', arrow_cast(NULL, 'Int32')",
-    "SELECT x, x * 0.25, x::VARCHAR AS s FROM generate_series(1, 5) t(x)",
-    "EXPLAIN SELECT 1",
-];
+const CASES: &str = "wasm/tests/slt_format_cases.json";
 
 #[tokio::test]
-async fn wasm_slt_text_equals_datafusions() {
+async fn slt_format_cases_hold_datafusions_text() {
+    let path = common::root().join(CASES);
+    let text = std::fs::read_to_string(&path).expect("the cases file");
+    let cases: Vec<Value> = serde_json::from_str(&text).expect("the cases file is JSON");
     let session = common::session(1);
-    for sql in QUERIES {
+    let mut blessed = Vec::new();
+    let mut stale = Vec::new();
+    for case in &cases {
+        let sql = case["sql"].as_str().expect("each case has sql");
         let batches = session.query(sql).await.expect(sql);
         let schema = batches[0].schema();
-        let want_rows =
-            convert_batches(&schema, batches.clone(), false).expect("DataFusion's text");
-        let want_types: String = convert_schema_to_types(schema.fields())
+        let rows = convert_batches(&schema, batches.clone(), false).expect("DataFusion's text");
+        let types: String = convert_schema_to_types(schema.fields())
             .iter()
             .map(|t: &DFColumnType| sqllogictest::ColumnType::to_char(t))
             .collect();
-        let got_rows = quiver_wasm::slt::rows(&batches).expect("wasm's text");
-        assert_eq!(got_rows, want_rows, "{sql}");
-        assert_eq!(quiver_wasm::slt::column_types(&schema), want_types, "{sql}");
+        let want = json!({ "sql": sql, "types": types, "rows": rows });
+        if case != &want {
+            stale.push(format!("{sql}\n  file:       {case}\n  DataFusion: {want}"));
+        }
+        blessed.push(want);
     }
+    if std::env::var("QUIVER_BLESS").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, cases_json(&blessed)).expect("write the cases file");
+        return;
+    }
+    assert!(
+        stale.is_empty(),
+        "{CASES} differs from DataFusion's runner (QUIVER_BLESS=1 rewrites it):\n{}",
+        stale.join("\n")
+    );
+}
+
+/// One case per block and one row per line, so that a change reads well in a diff.
+fn cases_json(cases: &[Value]) -> String {
+    let one = |v: &Value| serde_json::to_string(v).expect("JSON");
+    let blocks: Vec<String> = cases
+        .iter()
+        .map(|c| {
+            let rows: Vec<String> = c["rows"]
+                .as_array()
+                .map(|rows| rows.iter().map(|r| format!("\n      {}", one(r))).collect())
+                .unwrap_or_default();
+            let end = if rows.is_empty() { "" } else { "\n    " };
+            format!(
+                "  {{\n    \"sql\": {},\n    \"types\": {},\n    \"rows\": [{}{end}]\n  }}",
+                one(&c["sql"]),
+                one(&c["types"]),
+                rows.join(",")
+            )
+        })
+        .collect();
+    format!("[\n{}\n]\n", blocks.join(",\n"))
 }

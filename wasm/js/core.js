@@ -332,12 +332,6 @@ export class QuiverCore {
     }
   }
 
-  /** Runs SQL and returns the result as sqllogictest text: `{ types, rows }` (for the
-   * project's .slt agreement runner). */
-  async querySlt(sql) {
-    return JSON.parse(await this.#call((engine) => engine.querySlt(sql)));
-  }
-
   /** The registered tables. */
   async tables() {
     return this.#call((engine) => engine.tables());

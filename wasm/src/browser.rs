@@ -178,24 +178,6 @@ impl Engine {
         Ok(BatchStream { stream })
     }
 
-    /// Runs `sql` and returns its result as sqllogictest text, as JSON: `{"types": "IT",
-    /// "rows": [["1", "a"]]}` (see `slt.rs`). The `.slt` agreement runner uses it.
-    #[wasm_bindgen(js_name = querySlt)]
-    pub async fn query_slt(&self, sql: String) -> Result<String, JsError> {
-        let mut stream = self.start(&sql).await?;
-        let schema = stream.schema();
-        let mut batches = Vec::new();
-        while let Some(batch) = stream.next().await {
-            batches.push(batch.map_err(error)?);
-        }
-        let rows = crate::slt::rows(&batches).map_err(error)?;
-        Ok(serde_json::json!({
-            "types": crate::slt::column_types(&schema),
-            "rows": rows,
-        })
-        .to_string())
-    }
-
     /// Re-encodes a result (Arrow IPC stream bytes) as csv, json, ndjson, parquet or arrow,
     /// keeping the rows at `rows` in that order when given (see [`crate::convert`]).
     pub fn convert(

@@ -2,6 +2,8 @@
 // Node, and every answer must equal the one the files hold, which the native build gives
 // (tests/slt.rs runs the same files natively). Writes are native-only: the wasm build must
 // refuse each one, and the native CLI then performs it so later reads find its files.
+// Answers become sqllogictest text here (slt_format.mjs), from the Arrow results the package
+// returns to any user; the first test holds that text to DataFusion's runner.
 
 import { test } from 'node:test';
 import { execFileSync } from 'node:child_process';
@@ -10,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { install, root, testdata } from './setup.mjs';
+import { sltText } from './slt_format.mjs';
 
 const data = testdata();
 const targetDir = process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, '.cache/quiver/target');
@@ -56,10 +59,32 @@ const WRITE = /^\s*(COPY|INSERT|UPDATE|DELETE|MERGE|CREATE\s+(OR\s+REPLACE\s+)?T
 
 const files = readdirSync(join(root, 'tests/slt')).filter((f) => f.endsWith('.slt'));
 
+// tests/wasm_slt_format.rs keeps each case's text equal to what DataFusion's runner writes
+// natively; here the wasm build's result, written by slt_format.mjs, must equal it too.
+test('sqllogictest text of the wasm results equals DataFusion runner text', async () => {
+  const { quiver, arrow } = await install();
+  const q = await quiver.Quiver.create();
+  const cases = JSON.parse(readFileSync(join(root, 'wasm/tests/slt_format_cases.json'), 'utf8'));
+  const failures = [];
+  for (const { sql, types, rows } of cases) {
+    let got;
+    try {
+      got = sltText(await q.queryTable(sql), arrow);
+    } catch (e) {
+      failures.push(`${sql}\n  ${e.message}`);
+      continue;
+    }
+    const want = JSON.stringify({ types, rows });
+    if (JSON.stringify(got) !== want) failures.push(`${sql}\n  wasm: ${JSON.stringify(got)}\n  runner: ${want}`);
+  }
+  if (cases.length < 10) failures.push(`only ${cases.length} cases in slt_format_cases.json`);
+  if (failures.length) throw new Error(`${failures.length} cases differ:\n${failures.join('\n')}`);
+});
+
 for (const file of files) {
   test(`slt through wasm: ${file}`, { skip: !data && 'no testdata' }, async () => {
     if (!existsSync(nativeCli)) throw new Error(`no native CLI at ${nativeCli} (cargo build -p quiver)`);
-    const { quiver } = await install();
+    const { quiver, arrow } = await install();
     const q = await quiver.Quiver.create();
     const dir = mkdtempSync(join(tmpdir(), 'quiver-slt-'));
     const subst = (sql) => sql.replaceAll('$TESTDATA', data).replaceAll('$__TEST_DIR__', dir);
@@ -102,7 +127,7 @@ for (const file of files) {
       }
       let got;
       try {
-        got = await q.querySlt(sql);
+        got = sltText(await q.queryTable(sql), arrow);
       } catch (e) {
         failures.push(`${where}: ${e.message}`);
         continue;
