@@ -31,8 +31,10 @@ const TYPES = {
 };
 
 /** Starts a server for `roots` ({ prefix: folder }; the prefix '' serves every path no
- * other prefix claims) on `port` (0: any free one); resolves to { url, sent, close }. */
-export function serve(roots, port = 0) {
+ * other prefix claims) on `port` (0: any free one); resolves to { url, sent, close }.
+ * `hold(path)` may return a promise: the response waits for it, so that a test can keep a
+ * page in the state it is in before that file arrives. */
+export function serve(roots, port = 0, { hold } = {}) {
   const sent = new Map();
   const resolvePath = (urlPath) => {
     const [, prefix, ...rest] = decodeURIComponent(urlPath).split('/');
@@ -47,8 +49,9 @@ export function serve(roots, port = 0) {
     if (full !== base && !full.startsWith(base + sep)) return null;
     return full;
   };
-  const server = createServer((req, res) => {
+  const server = createServer(async (req, res) => {
     const url = new URL(req.url, 'http://localhost');
+    await hold?.(url.pathname);
     if (url.pathname.startsWith('/list/')) {
       const dir = resolvePath(url.pathname.slice('/list'.length));
       if (!dir || !existsSync(dir)) {

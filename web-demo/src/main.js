@@ -13,6 +13,7 @@ import { atVersion, quoteIdent, readsTable, tableNameFor, uniqueName, versionRea
 const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
 const HISTORY_KEY = 'quiver-explorer.history';
 const HISTORY_SIZE = 50;
+const PLAN_HINT = document.querySelector('[data-testid="plan"]').textContent;
 
 const state = {
   quiver: null,
@@ -417,13 +418,30 @@ async function run(sql = editor.value) {
     document.body.dataset.ran = String(Number(document.body.dataset.ran ?? 0) + 1);
   } catch (e) {
     if (isCancel(e)) notice('Query cancelled');
-    else showError(e.message);
+    else {
+      // The result of an earlier query under this error would read as this query's.
+      clearResult();
+      showError(e.message);
+    }
   } finally {
     state.running = false;
     state.cancelled = false;
   }
   updateTimeTravel();
   syncTables().catch(() => {});
+}
+
+/** Empties the grid, the row count, the chart and the plan, and disables export. */
+function clearResult() {
+  state.result = null;
+  state.chart = null;
+  grid.show(null);
+  $('result-rowcount').textContent = '';
+  delete $('result-rowcount').dataset.rows;
+  for (const b of ['export-csv', 'export-parquet', 'export-arrow']) $(b).disabled = true;
+  renderChartControls();
+  renderChart();
+  $('plan').textContent = PLAN_HINT;
 }
 
 function formatMs(ms) {
@@ -554,6 +572,23 @@ function travel(version) {
 
 // ---- getting data in ----
 
+/** What the user handed over while the engine was starting ({ label, work }), run in the
+ * order it came once the engine has started: a file picked at once must not be lost. */
+const waiting = [];
+
+/** Runs `work` now if the engine has started, else queues it; `label` names what waits. */
+function whenStarted(label, work) {
+  if (state.quiver) return work();
+  waiting.push({ label, work });
+  $('engine-status').textContent = `Starting the engine… then loading ${waiting.map((w) => w.label).join(', ')}`;
+  return undefined;
+}
+
+/** The names of picked or dropped files and folders, for messages. */
+function labelOf({ files, folders }) {
+  return [...folders.keys(), ...files.map((f) => f.name)].join(', ');
+}
+
 async function addGroups({ files, folders }) {
   let last = null;
   for (const [folder, files_] of folders) last = (await addTable(folder, { type: 'folder', files: files_ })) ?? last;
@@ -589,7 +624,7 @@ function nameFromUrl(url) {
   return decodeURIComponent(path.split('/').pop() || 'remote');
 }
 
-async function loadUrl(text) {
+function loadUrl(text) {
   let url;
   try {
     url = new URL(text.trim(), location.href);
@@ -598,11 +633,19 @@ async function loadUrl(text) {
     return;
   }
   clearError();
-  const name = await addTable(nameFromUrl(url.href), { type: 'url', url: url.href });
-  if (name) {
-    editor.value = `SELECT * FROM ${quoteIdent(name)} LIMIT 1000`;
-    await run();
-  }
+  whenStarted(nameFromUrl(url.href), async () => {
+    const name = await addTable(nameFromUrl(url.href), { type: 'url', url: url.href });
+    if (name) {
+      editor.value = `SELECT * FROM ${quoteIdent(name)} LIMIT 1000`;
+      await run();
+    }
+  });
+}
+
+/** Files or folders picked or dropped: tables once the engine has started. */
+function addPicked(groups) {
+  if (groups.files.length === 0 && groups.folders.size === 0) return;
+  whenStarted(labelOf(groups), () => addGroups(groups));
 }
 
 function wireDrops() {
@@ -623,7 +666,7 @@ function wireDrops() {
     depth = 0;
     overlay.hidden = true;
     clearError();
-    await addGroups(await groupDropped(e.dataTransfer));
+    addPicked(await groupDropped(e.dataTransfer));
   });
 }
 
@@ -639,23 +682,19 @@ function wire() {
     updateTimeTravel();
     editor.focus();
   });
-  $('file-input').addEventListener('change', async (e) => {
-    clearError();
-    const picked = groupPicked(e.target.files);
-    e.target.value = '';
-    await addGroups(picked);
-  });
-  $('folder-input').addEventListener('change', async (e) => {
-    clearError();
-    const picked = groupPicked(e.target.files);
-    e.target.value = '';
-    await addGroups(picked);
-  });
+  for (const input of ['file-input', 'folder-input']) {
+    $(input).addEventListener('change', (e) => {
+      clearError();
+      const picked = groupPicked(e.target.files);
+      e.target.value = '';
+      addPicked(picked);
+    });
+  }
   $('url-form').addEventListener('submit', (e) => {
     e.preventDefault();
     loadUrl($('url-input').value);
   });
-  $('sample-data').addEventListener('click', () => loadSample());
+  $('sample-data').addEventListener('click', () => whenStarted('the sample data', loadSample));
   for (const tab of document.querySelectorAll('.tab')) tab.addEventListener('click', () => showTab(tab.dataset.tab));
   for (const id of ['chart-type', 'chart-x', 'chart-y']) $(id).addEventListener('change', chartChanged);
   $('export-csv').addEventListener('click', () => exportResult('csv'));
@@ -683,13 +722,18 @@ async function start() {
   wire();
   try {
     state.quiver = await AsyncQuiver.create();
-    $('engine-status').textContent = `Quiver ${state.quiver.version} · WebAssembly in a worker`;
-    document.body.dataset.ready = 'true';
-    await run();
   } catch (e) {
     $('engine-status').textContent = 'The engine did not start';
-    showError(`The engine did not start: ${e.message}`);
+    const lost = waiting.length ? ` (not loaded: ${waiting.map((w) => w.label).join(', ')})` : '';
+    showError(`The engine did not start: ${e.message}${lost}`);
+    return;
   }
+  $('engine-status').textContent = `Quiver ${state.quiver.version} · WebAssembly in a worker`;
+  document.body.dataset.ready = 'true';
+  // What was handed over while starting runs its own query; else the editor's runs.
+  const queued = waiting.splice(0);
+  if (queued.length === 0) await run();
+  for (const { work } of queued) await work();
 }
 
 start();
