@@ -1,15 +1,14 @@
 // The SQL editor: a textarea over a highlighted copy of its text, completion of table and
 // column names and keywords, Ctrl/Cmd+Enter to run.
 
+import { tokens, unquote } from './sql.js';
+
 const KEYWORDS = `SELECT FROM WHERE GROUP BY ORDER HAVING LIMIT OFFSET JOIN LEFT RIGHT FULL INNER OUTER
 CROSS ON USING AS AND OR NOT IN IS NULL LIKE ILIKE BETWEEN CASE WHEN THEN ELSE END DISTINCT
 UNION ALL EXCEPT INTERSECT WITH ASC DESC NULLS FIRST LAST TRUE FALSE CAST OVER PARTITION
 VERSION OF TIMESTAMP DATE INTERVAL EXPLAIN ANALYZE DESCRIBE SHOW TABLES CREATE VIEW TABLE
 COUNT SUM AVG MIN MAX ROUND COALESCE EXTRACT DATE_TRUNC`.split(/\s+/);
 const KEYWORD_SET = new Set(KEYWORDS);
-
-const TOKEN =
-  /(--[^\n]*)|('(?:[^']|'')*'?)|("(?:[^"]|"")*"?)|(\b\d+(?:\.\d+)?(?:e[+-]?\d+)?\b)|([A-Za-z_][A-Za-z0-9_]*)|(\s+)|([^\sA-Za-z0-9_'"-]+|-)/gy;
 
 /** A 2D context for measuring the editor's character width. */
 let measure;
@@ -21,23 +20,19 @@ function escapeHtml(text) {
 /** The SQL as HTML with spans for keywords, strings, numbers, comments, tables, functions. */
 export function highlight(sql, tables = new Set()) {
   let html = '';
-  TOKEN.lastIndex = 0;
-  let match;
-  while (TOKEN.lastIndex < sql.length && (match = TOKEN.exec(sql))) {
-    const [text, comment, string, quoted, number, word] = match;
+  for (const { kind, text, start } of tokens(sql)) {
     let cls = null;
-    if (comment) cls = 'tok-comment';
-    else if (string) cls = 'tok-string';
-    else if (quoted) cls = tables.has(quoted.slice(1, -1)) ? 'tok-table' : 'tok-ident';
-    else if (number) cls = 'tok-number';
-    else if (word) {
-      if (KEYWORD_SET.has(word.toUpperCase())) cls = 'tok-keyword';
-      else if (tables.has(word)) cls = 'tok-table';
-      else if (sql[TOKEN.lastIndex] === '(') cls = 'tok-function';
+    if (kind === 'comment') cls = 'tok-comment';
+    else if (kind === 'string') cls = 'tok-string';
+    else if (kind === 'quoted') cls = tables.has(unquote(text)) ? 'tok-table' : 'tok-ident';
+    else if (kind === 'number') cls = 'tok-number';
+    else if (kind === 'word') {
+      if (KEYWORD_SET.has(text.toUpperCase())) cls = 'tok-keyword';
+      else if (tables.has(text)) cls = 'tok-table';
+      else if (sql[start + text.length] === '(') cls = 'tok-function';
     }
     html += cls ? `<span class="${cls}">${escapeHtml(text)}</span>` : escapeHtml(text);
   }
-  if (TOKEN.lastIndex < sql.length) html += escapeHtml(sql.slice(TOKEN.lastIndex));
   // A trailing newline needs a character after it to take up a line in the <pre>.
   return `${html}\n`;
 }
