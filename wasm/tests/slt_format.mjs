@@ -9,7 +9,7 @@
 // writes the same text for them.
 //
 // Types it has no case for throw rather than guess: add a case to slt_format_cases.json
-// (QUIVER_BLESS=1 cargo test --test wasm_slt_format writes its text) and the type here.
+// (tests/wasm_slt_format.rs run with QUIVER_BLESS=1 writes its text) and the type here.
 
 const NULL = 'NULL';
 
