@@ -4,7 +4,7 @@
 //! Speed against peers (DuckDB, datafusion-python, Polars) is measured by
 //! `benches/compare.py` at SF 1; these benches track Quiver against itself.
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/integration/common/mod.rs"]
 mod common;
 
 use criterion::{Criterion, criterion_group, criterion_main};

@@ -1,6 +1,6 @@
 // One planner, proven: the project's .slt files (tests/slt) run through the wasm build in
 // Node, and every answer must equal the one the files hold, which the native build gives
-// (tests/slt.rs runs the same files natively). Writes are native-only: the wasm build must
+// (tests/integration/slt.rs runs the same files natively). Writes are native-only: the wasm build must
 // refuse each one, and the native CLI then performs it so later reads find its files.
 // Answers become sqllogictest text here (slt_format.mjs), from the Arrow results the package
 // returns to any user; the first test holds that text to DataFusion's runner.
@@ -59,7 +59,7 @@ const WRITE = /^\s*(COPY|INSERT|UPDATE|DELETE|MERGE|CREATE\s+(OR\s+REPLACE\s+)?T
 
 const files = readdirSync(join(root, 'tests/slt')).filter((f) => f.endsWith('.slt'));
 
-// tests/wasm_slt_format.rs keeps each case's text equal to what DataFusion's runner writes
+// tests/integration/wasm_slt_format.rs keeps each case's text equal to what DataFusion's runner writes
 // natively; here the wasm build's result, written by slt_format.mjs, must equal it too.
 test('sqllogictest text of the wasm results equals DataFusion runner text', async () => {
   const { quiver, arrow } = await install();
@@ -104,7 +104,7 @@ for (const file of files) {
           if (!/native-only/.test(e.message)) failures.push(`${where}: ${e.message}`);
         }
         // What a write prints, and a write that must fail, are checked by the native run
-        // of the same file (tests/slt.rs).
+        // of the same file (tests/integration/slt.rs).
         if (record.kind === 'query' || record.ok) {
           execFileSync(nativeCli, ['-c', [...setup, sql].join(';\n')], { stdio: 'pipe' });
           writes += 1;

@@ -4,12 +4,12 @@
 // compares this text with the answers in tests/slt/*.slt, which the native build gives.
 //
 // It lives in the tests rather than in the package so that no user downloads a
-// sqllogictest formatter. tests/wasm_slt_format.rs keeps the cases in
+// sqllogictest formatter. tests/integration/wasm_slt_format.rs keeps the cases in
 // slt_format_cases.json equal to DataFusion's own text, and slt.test.mjs checks this file
 // writes the same text for them.
 //
 // Types it has no case for throw rather than guess: add a case to slt_format_cases.json
-// (tests/wasm_slt_format.rs run with QUIVER_BLESS=1 writes its text) and the type here.
+// (tests/integration/wasm_slt_format.rs run with QUIVER_BLESS=1 writes its text) and the type here.
 
 const NULL = 'NULL';
 

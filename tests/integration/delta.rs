@@ -10,7 +10,7 @@
 //! give an error; tables deltalake lacks a feature for must be read (and match `expected/`
 //! where it exists). [`KNOWN_GAPS`] lists what Quiver cannot read yet, and why.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

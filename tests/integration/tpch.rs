@@ -5,7 +5,7 @@
 //! compared with `oracles/tpch-duckdb-2.0.0-answers-sf0.01/qN.csv`: strings exactly,
 //! numbers to a relative 1e-6 (DuckDB prints doubles where DataFusion keeps decimals).
 
-mod common;
+use crate::common;
 
 use futures::TryStreamExt;
 use quiver_engine::Session;

@@ -4,7 +4,7 @@
 //! corpora). The same files are meant to run against the wasm build, so the two builds
 //! cannot drift apart.
 
-mod common;
+use crate::common;
 
 use common::slt::{QuiverDb, configure};
 

@@ -9,7 +9,7 @@
 //! results. After a DataFusion upgrade changes the text, or to fill in a new case (give it
 //! only `sql`), run this test with `QUIVER_BLESS=1` and review the file's diff.
 
-mod common;
+use crate::common;
 
 use datafusion_sqllogictest::{DFColumnType, convert_batches, convert_schema_to_types};
 use serde_json::{Value, json};

@@ -5,7 +5,7 @@
 //! - arrow-testing IPC integration files: every file and stream decodes to exactly the
 //!   batches in its `.json.gz` (read with arrow's integration-test JSON reader).
 
-mod common;
+use crate::common;
 
 use std::io::Read;
 use std::path::Path;

@@ -4,7 +4,7 @@
 //! The history covers appends, an overwrite, deletes, updates, a merge (upsert), a schema
 //! change (a new column), checkpoints every three commits, with and without partitioning.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

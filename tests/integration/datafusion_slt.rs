@@ -9,7 +9,7 @@
 //! than creating their data inline in SQL) are left out: they test the harness's fixtures,
 //! which a Quiver session does not have.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 
