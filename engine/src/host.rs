@@ -31,8 +31,6 @@ pub struct HostConfig {
     pub(crate) spill_dir: Option<PathBuf>,
     pub(crate) spill: bool,
     pub(crate) base_dir: Option<String>,
-    /// Delta snapshots already read, shared by the sessions built from this config.
-    pub(crate) delta_cache: Arc<crate::delta::SnapshotCache>,
 }
 
 impl Default for HostConfig {
@@ -45,7 +43,6 @@ impl Default for HostConfig {
             spill_dir: None,
             spill: false,
             base_dir: None,
-            delta_cache: Arc::default(),
         }
     }
 }
@@ -104,12 +101,18 @@ impl HostConfig {
         self
     }
 
-    pub(crate) fn delta_cache(&self) -> &crate::delta::SnapshotCache {
-        &self.delta_cache
-    }
-
     /// The URL schemes this host can read.
     pub fn schemes(&self) -> Vec<String> {
         self.stores.keys().cloned().collect()
+    }
+
+    /// A host whose files are all in `store`, below `memory:///`, as the browser's are:
+    /// for tests that write the files they query.
+    #[cfg(test)]
+    pub(crate) fn in_memory(store: Arc<dyn ObjectStore>) -> Self {
+        Self::default()
+            .with_target_partitions(1)
+            .with_store("memory", Arc::new(move |_url| Ok(Arc::clone(&store))))
+            .with_base_dir("memory:///")
     }
 }

@@ -20,8 +20,9 @@
 //! the memory limit, the number of target partitions, and whether spilling to disk is allowed.
 //!
 //! ## How a query flows
-//! 1. [`Session::statements`] parses SQL text into statements (syntax errors carry line and
-//!    column).
+//! 1. [`Session::parse`] reads SQL text through the one front end, [`sql`]: it cuts a script
+//!    into statements, tells DataFusion SQL from `DESCRIBE HISTORY` and the Delta statements
+//!    only a writer runs, and parses each (syntax errors carry line and column).
 //! 2. [`Session::plan`] rewrites `read_*(...)` calls into resolved tables, resolves quoted
 //!    paths through [`sources::PathTables`] (which lists and infers schemas through the
 //!    object store), and asks DataFusion for a logical plan.
@@ -36,12 +37,13 @@
 pub mod delta;
 mod error;
 mod host;
+mod location;
 pub mod output;
 mod panic_guard;
 mod platform;
 mod session;
 pub mod sources;
-pub mod statements;
+pub mod sql;
 mod stores;
 
 pub use error::{Error, Result};

@@ -4,6 +4,10 @@
 //! being held in memory. The human formats (table and Markdown) keep only the rows they
 //! show.
 //!
+//! A table can be fitted to a terminal's width ([`OutputOptions::max_width`]): long cells are
+//! cut with `…` and, if that is not enough, middle columns are left out and counted under
+//! the table. The caller supplies the width, since only a native host has a terminal to ask.
+//!
 //! # Example
 //! ```
 //! use std::sync::Arc;
@@ -39,6 +43,10 @@ use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
 
 use crate::{Error, Result};
+
+mod layout;
+
+use layout::{ELLIPSIS, Layout};
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,6 +133,10 @@ pub struct OutputOptions {
     pub max_rows: Option<usize>,
     /// Print the "N rows" line under a table.
     pub row_count: bool,
+    /// Terminal columns the table format may take, borders included; `None` never shortens.
+    /// Only the table format is fitted: the others are for programs and files, which want
+    /// every character.
+    pub max_width: Option<usize>,
 }
 
 impl Default for OutputOptions {
@@ -132,6 +144,7 @@ impl Default for OutputOptions {
         Self {
             max_rows: None,
             row_count: true,
+            max_width: None,
         }
     }
 }
@@ -173,11 +186,14 @@ pub fn writer<'a, W: Write + Send + 'a>(
         }),
         Format::Csv => {
             if let Some(f) = schema.fields().iter().find(|f| f.data_type().is_nested()) {
-                return Err(Error::Output(format!(
-                    "the csv format cannot hold column '{}' of type {}; use json, ndjson, arrow or parquet",
-                    f.name(),
-                    f.data_type()
-                )));
+                return Err(Error::Output {
+                    message: format!(
+                        "the csv format cannot hold column '{}' of type {}; use json, ndjson, arrow or parquet",
+                        f.name(),
+                        f.data_type()
+                    ),
+                    kind: None,
+                });
             }
             let mut w = datafusion::arrow::csv::WriterBuilder::new()
                 .with_header(true)
@@ -228,8 +244,22 @@ pub fn encode(
     Ok(out)
 }
 
-fn output_err(e: impl fmt::Display) -> Error {
-    Error::Output(e.to_string())
+/// An encoder's error, keeping the kind of the I/O error beneath it (if any), so a host can
+/// tell a closed pipe from a real failure without reading the message.
+fn output_err(e: impl std::error::Error + 'static) -> Error {
+    let mut kind = None;
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(c) = cause {
+        if let Some(io) = c.downcast_ref::<std::io::Error>() {
+            kind = Some(io.kind());
+            break;
+        }
+        cause = c.source();
+    }
+    Error::Output {
+        message: e.to_string(),
+        kind,
+    }
 }
 
 struct Csv<W: Write>(datafusion::arrow::csv::Writer<W>);
@@ -322,24 +352,29 @@ impl<W: Write + Send> ResultWriter for Shown<W> {
 
     fn finish(mut self: Box<Self>) -> Result<()> {
         let rows = render_rows(&self.kept)?;
-        let text = if self.markdown {
-            markdown(&self.schema, &rows)
+        let (text, shown_columns) = if self.markdown {
+            (markdown(&self.schema, &rows), self.schema.fields().len())
         } else {
-            table(&self.schema, &rows)
+            table(&self.schema, &rows, self.options.max_width)
         };
         writeln!(self.out, "{text}").map_err(output_err)?;
+        let mut footer = Vec::new();
         if self.options.row_count && !self.markdown {
             let noun = if self.total_rows == 1 { "row" } else { "rows" };
-            if self.kept_rows < self.total_rows {
-                writeln!(
-                    self.out,
-                    "{} {noun} ({} shown)",
-                    self.total_rows, self.kept_rows
-                )
+            footer.push(if self.kept_rows < self.total_rows {
+                format!("{} {noun} ({} shown)", self.total_rows, self.kept_rows)
             } else {
-                writeln!(self.out, "{} {noun}", self.total_rows)
-            }
-            .map_err(output_err)?;
+                format!("{} {noun}", self.total_rows)
+            });
+        }
+        // Hidden columns are always counted, even without the row count: a table missing
+        // columns must not pass for the whole result.
+        let columns = self.schema.fields().len();
+        if shown_columns < columns {
+            footer.push(format!("{columns} columns ({shown_columns} shown)"));
+        }
+        if !footer.is_empty() {
+            writeln!(self.out, "{}", footer.join(", ")).map_err(output_err)?;
         }
         self.out.flush().map_err(output_err)
     }
@@ -376,27 +411,71 @@ fn short_type(t: &DataType) -> String {
     }
 }
 
-fn table(schema: &SchemaRef, rows: &[Vec<String>]) -> String {
+/// The boxed table, fitted to `max_width` when given, and how many columns it shows.
+fn table(schema: &SchemaRef, rows: &[Vec<String>], max_width: Option<usize>) -> (String, usize) {
+    let header: Vec<(&str, String)> = schema
+        .fields()
+        .iter()
+        .map(|f| (f.name().as_str(), short_type(f.data_type())))
+        .collect();
+    // The columns in the order drawn, each with the widest text it may hold (`None`: no
+    // limit); a `None` column is the `…` that stands for hidden ones.
+    let drawn: Vec<Option<(usize, Option<usize>)>> = match max_width {
+        None => (0..header.len()).map(|i| Some((i, None))).collect(),
+        Some(max) => {
+            let mut natural: Vec<usize> = header
+                .iter()
+                .map(|(name, ty)| layout::text_width(name).max(layout::text_width(ty)))
+                .collect();
+            for row in rows {
+                for (w, cell) in natural.iter_mut().zip(row) {
+                    *w = (*w).max(layout::text_width(cell));
+                }
+            }
+            let fitted = Layout::fit(&natural, max);
+            let mut drawn: Vec<_> = fitted
+                .shown
+                .iter()
+                .zip(&fitted.widths)
+                .map(|(&i, &w)| Some((i, Some(w))))
+                .collect();
+            if let Some(gap) = fitted.gap {
+                drawn.insert(gap, None);
+            }
+            drawn
+        }
+    };
+    let fit = |text: &str, width: Option<usize>| match width {
+        Some(w) => layout::shorten(text, w).into_owned(),
+        None => text.to_string(),
+    };
+
     let mut t = Table::new();
     t.load_preset(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled);
-    t.set_header(
-        schema
-            .fields()
-            .iter()
-            .map(|f| Cell::new(format!("{}\n{}", f.name(), short_type(f.data_type())))),
-    );
-    for (i, field) in schema.fields().iter().enumerate() {
-        if field.data_type().is_numeric()
-            && let Some(col) = t.column_mut(i)
+    t.set_header(drawn.iter().map(|column| match column {
+        Some((i, w)) => {
+            let (name, ty) = &header[*i];
+            Cell::new(format!("{}\n{}", fit(name, *w), fit(ty, *w)))
+        }
+        None => Cell::new(ELLIPSIS),
+    }));
+    for (position, column) in drawn.iter().enumerate() {
+        if let Some((i, _)) = column
+            && schema.field(*i).data_type().is_numeric()
+            && let Some(col) = t.column_mut(position)
         {
             col.set_cell_alignment(CellAlignment::Right);
         }
     }
     for row in rows {
-        t.add_row(row.iter().map(Cell::new));
+        t.add_row(drawn.iter().map(|column| match column {
+            Some((i, w)) => Cell::new(fit(&row[*i], *w)),
+            None => Cell::new(ELLIPSIS),
+        }));
     }
-    t.to_string()
+    let shown = drawn.iter().filter(|c| c.is_some()).count();
+    (t.to_string(), shown)
 }
 
 fn markdown(schema: &SchemaRef, rows: &[Vec<String>]) -> String {
@@ -479,13 +558,134 @@ mod tests {
         );
         let limited = OutputOptions {
             max_rows: Some(2),
-            row_count: true,
+            ..OutputOptions::default()
         };
         let t = String::from_utf8(render(Format::Table, &limited)).unwrap();
         assert!(
             t.contains("NULL") && t.ends_with("3 rows (2 shown)\n"),
             "{t}"
         );
+    }
+
+    /// A three-row batch of `columns` Int64 columns named c0, c1, ...
+    fn wide(columns: usize) -> (SchemaRef, RecordBatch) {
+        let schema = Arc::new(Schema::new(
+            (0..columns)
+                .map(|i| Field::new(format!("c{i}"), DataType::Int64, false))
+                .collect::<Vec<_>>(),
+        ));
+        let arrays = (0..columns)
+            .map(|i| Arc::new(Int64Array::from(vec![i as i64; 3])) as _)
+            .collect();
+        (
+            Arc::clone(&schema),
+            RecordBatch::try_new(schema, arrays).unwrap(),
+        )
+    }
+
+    fn table_text(schema: SchemaRef, batch: &RecordBatch, max_width: Option<usize>) -> String {
+        let options = OutputOptions {
+            max_width,
+            ..OutputOptions::default()
+        };
+        let out = encode(Format::Table, schema, std::slice::from_ref(batch), &options).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    fn widest_line(text: &str) -> usize {
+        text.lines()
+            .map(unicode_width::UnicodeWidthStr::width)
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn a_wide_table_keeps_its_ends_and_counts_the_hidden_columns() {
+        let (schema, batch) = wide(40);
+        let text = table_text(schema, &batch, Some(80));
+        assert!(widest_line(&text) <= 80, "{text}");
+        let header = text.lines().nth(1).unwrap();
+        let at = |name: &str| header.find(&format!(" {name} ")).unwrap_or(usize::MAX);
+        assert!(at("c0") < at("c1") && at("c1") < at("…"), "{text}");
+        assert!(at("…") < at("c39") && at("c39") < usize::MAX, "{text}");
+        assert!(!header.contains(" c20 "), "{text}");
+        let shown = header.matches(" c").count();
+        assert!(shown > 2 && shown < 40, "{text}");
+        assert!(
+            text.ends_with(&format!("\n3 rows, 40 columns ({shown} shown)\n")),
+            "{text}"
+        );
+        // The count of hidden columns is not part of the optional row count.
+        let options = OutputOptions {
+            max_width: Some(80),
+            row_count: false,
+            ..OutputOptions::default()
+        };
+        let (schema, batch) = wide(40);
+        let out = encode(Format::Table, schema, &[batch], &options).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.ends_with(&format!("┘\n40 columns ({shown} shown)\n")),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_long_cell_is_cut_with_an_ellipsis() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("version", DataType::Int64, false),
+            Field::new("operation_parameters", DataType::Utf8, false),
+        ]));
+        let long = format!("{{\"predicate\":\"{}\"}}", "fare > 10 AND ".repeat(60));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(Int64Array::from(vec![7])),
+                Arc::new(StringArray::from(vec![long.as_str()])),
+            ],
+        )
+        .unwrap();
+        let text = table_text(schema.clone(), &batch, Some(60));
+        assert_eq!(widest_line(&text), 60, "{text}");
+        assert!(text.contains("┆ {\"predicate\":\"fare > 10 AND "), "{text}");
+        assert!(text.contains("… │"), "{text}");
+        assert!(!text.contains(&long), "{text}");
+        // Both columns are still there, so the footer says nothing about columns.
+        assert!(
+            text.contains(" version ") && text.ends_with("\n1 row\n"),
+            "{text}"
+        );
+        // Other formats keep every character, whatever the width.
+        let options = OutputOptions {
+            max_width: Some(60),
+            ..OutputOptions::default()
+        };
+        for format in [Format::Csv, Format::Json, Format::Markdown] {
+            let out = encode(
+                format,
+                schema.clone(),
+                std::slice::from_ref(&batch),
+                &options,
+            );
+            let out = String::from_utf8(out.unwrap()).unwrap();
+            assert!(out.contains("fare > 10 AND fare > 10"), "{format}: {out}");
+            assert!(!out.contains('…'), "{format}: {out}");
+        }
+    }
+
+    #[test]
+    fn without_a_width_nothing_is_cut() {
+        let (schema, batch) = wide(40);
+        let text = table_text(schema.clone(), &batch, None);
+        assert!(!text.contains('…'), "{text}");
+        assert!(
+            text.contains(" c20 ") && text.ends_with("\n3 rows\n"),
+            "{text}"
+        );
+        assert!(widest_line(&text) > 200);
+        // A width the table fits in changes nothing either.
+        let roomy = table_text(schema, &batch, Some(widest_line(&text)));
+        assert_eq!(roomy, text);
     }
 
     #[test]

@@ -381,6 +381,22 @@ impl Session {
             .map(|delta| delta.snapshot().url())
     }
 
+    /// The log of the Delta table at `url`, listed once, for walking it version by version
+    /// with the reader's rules ([`crate::delta::LogWalk`]; `quiver delta verify` uses it).
+    ///
+    /// # Errors
+    /// When the host has no store for `url`, or `_delta_log/` cannot be listed.
+    pub async fn delta_log(&self, url: &url::Url) -> Result<crate::delta::LogWalk> {
+        let table = datafusion::datasource::listing::ListingTableUrl::parse(url.as_str())
+            .map_err(Error::from_datafusion)?;
+        let log = crate::delta::DeltaLog::new(
+            self.object_store(url)?,
+            table.object_store().as_str().to_string(),
+            table.prefix().clone(),
+        );
+        crate::delta::LogWalk::list(log).await
+    }
+
     /// A registered Delta table at another version, or its history.
     async fn registered_delta(
         &self,

@@ -8,6 +8,7 @@ use datafusion::execution::object_store::ObjectStoreRegistry;
 use object_store::ObjectStore;
 use url::Url;
 
+use crate::location::store_key;
 use crate::{Error, HostConfig, StoreFactory};
 
 /// Maps `scheme://authority` to a store. A URL seen for the first time gets a store from the
@@ -36,14 +37,6 @@ impl LazyStoreRegistry {
     }
 }
 
-fn url_key(url: &Url) -> String {
-    format!(
-        "{}://{}",
-        url.scheme(),
-        &url[url::Position::BeforeHost..url::Position::AfterPort]
-    )
-}
-
 impl ObjectStoreRegistry for LazyStoreRegistry {
     fn register_store(
         &self,
@@ -51,18 +44,18 @@ impl ObjectStoreRegistry for LazyStoreRegistry {
         store: Arc<dyn ObjectStore>,
     ) -> Option<Arc<dyn ObjectStore>> {
         let mut stores = self.stores.write().unwrap_or_else(|p| p.into_inner());
-        stores.insert(url_key(url), store)
+        stores.insert(store_key(url), store)
     }
 
     fn deregister_store(&self, url: &Url) -> DfResult<Arc<dyn ObjectStore>> {
         let mut stores = self.stores.write().unwrap_or_else(|p| p.into_inner());
-        stores.remove(&url_key(url)).ok_or_else(|| {
+        stores.remove(&store_key(url)).ok_or_else(|| {
             DataFusionError::Execution(format!("no object store registered for {url}"))
         })
     }
 
     fn get_store(&self, url: &Url) -> DfResult<Arc<dyn ObjectStore>> {
-        let key = url_key(url);
+        let key = store_key(url);
         if let Some(store) = self
             .stores
             .read()

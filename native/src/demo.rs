@@ -3,9 +3,15 @@
 //! Everything is generated here (no download): three months of taxi-like trips as Parquet in
 //! hive-style `month=YYYY-MM` folders, a zone lookup table as CSV, and daily weather as an
 //! Arrow IPC file. The tour then queries them by path, joins across formats, uses the
-//! partition column, and writes a result in another format.
+//! partition column, writes a result in another format, and keeps trips in a Delta table
+//! that it changes and reads back at its earlier versions.
+//!
+//! Each step runs through the same [`Runner`] as `quiver -c`, so the demo shows exactly what
+//! a user typing the statement would see, tables fitted to the terminal included.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::sync::Arc;
 
 use quiver_engine::Session;
@@ -16,8 +22,11 @@ use quiver_engine::arrow::array::{
 use quiver_engine::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use quiver_engine::arrow::ipc::writer::FileWriter;
 use quiver_engine::arrow::record_batch::RecordBatch;
-use quiver_engine::output::{Format, OutputOptions, encode};
+use quiver_engine::output::Format;
 use quiver_engine::parquet::arrow::ArrowWriter;
+use tokio::runtime::Runtime;
+
+use crate::cli::{Runner, fail};
 
 const ZONES: &[(&str, &str)] = &[
     ("Harbor", "Dockside"),
@@ -158,138 +167,145 @@ fn write_sample(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn tour(dir: &str) -> Vec<(&'static str, String)> {
-    vec![
-        (
-            "Query a folder of Parquet files by path; month=... folders become a column",
-            format!(
-                "SELECT month, count(*) AS trips, round(sum(fare), 2) AS revenue\nFROM '{dir}/trips/'\nGROUP BY month ORDER BY month"
-            ),
-        ),
-        (
-            "Join Parquet with a CSV lookup table",
-            format!(
-                "SELECT z.borough, count(*) AS trips, round(avg(t.distance_km), 2) AS avg_km\nFROM '{dir}/trips/' t JOIN '{dir}/zones.csv' z USING (zone_id)\nGROUP BY z.borough ORDER BY trips DESC"
-            ),
-        ),
-        (
-            "Join with Arrow IPC weather data: do rainy days cost more?",
-            format!(
-                "SELECT w.rain_mm > 0 AS rainy, count(*) AS trips, round(avg(t.fare / t.distance_km), 2) AS fare_per_km\nFROM read_parquet('{dir}/trips/') t\nJOIN read_ipc('{dir}/weather.arrow') w ON CAST(t.pickup_at AS DATE) = w.day\nGROUP BY rainy ORDER BY rainy"
-            ),
-        ),
-        (
-            "Window functions: the busiest zone in each borough",
-            format!(
-                "SELECT borough, zone, trips FROM (\n  SELECT z.borough, z.zone, count(*) AS trips,\n         rank() OVER (PARTITION BY z.borough ORDER BY count(*) DESC) AS r\n  FROM '{dir}/trips/' t JOIN read_csv('{dir}/zones.csv', header => true) z ON t.zone_id = z.zone_id\n  GROUP BY z.borough, z.zone)\nWHERE r = 1 ORDER BY borough"
-            ),
-        ),
-        (
-            "Time buckets: trips and average fare per week in March (partition pruning on month)",
-            format!(
-                "SELECT date_trunc('week', pickup_at) AS week, count(*) AS trips, round(avg(fare), 2) AS avg_fare\nFROM '{dir}/trips/' WHERE month = '2026-03'\nGROUP BY week ORDER BY week"
-            ),
-        ),
-    ]
+/// A step of the tour: what it shows, and its SQL with `$DEMO` for the sample folder.
+struct Step {
+    title: &'static str,
+    sql: &'static str,
 }
 
-/// Runs the demo, printing each step.
-pub async fn run(session: &Session, keep_in: Option<&Path>) -> Result<(), String> {
+const TOUR: &[Step] = &[
+    Step {
+        title: "Query a folder of Parquet files by path; month=... folders become a column",
+        sql: "SELECT month, count(*) AS trips, round(sum(fare), 2) AS revenue
+FROM '$DEMO/trips/'
+GROUP BY month ORDER BY month",
+    },
+    Step {
+        title: "Join Parquet with a CSV lookup table",
+        sql: "SELECT z.borough, count(*) AS trips, round(avg(t.distance_km), 2) AS avg_km
+FROM '$DEMO/trips/' t JOIN '$DEMO/zones.csv' z USING (zone_id)
+GROUP BY z.borough ORDER BY trips DESC",
+    },
+    Step {
+        title: "Join with Arrow IPC weather data: do rainy days cost more?",
+        sql: "SELECT w.rain_mm > 0 AS rainy, count(*) AS trips, round(avg(t.fare / t.distance_km), 2) AS fare_per_km
+FROM read_parquet('$DEMO/trips/') t
+JOIN read_ipc('$DEMO/weather.arrow') w ON CAST(t.pickup_at AS DATE) = w.day
+GROUP BY rainy ORDER BY rainy",
+    },
+    Step {
+        title: "Window functions: the busiest zone in each borough",
+        sql: "SELECT borough, zone, trips FROM (
+  SELECT z.borough, z.zone, count(*) AS trips,
+         rank() OVER (PARTITION BY z.borough ORDER BY count(*) DESC) AS r
+  FROM '$DEMO/trips/' t JOIN read_csv('$DEMO/zones.csv', header => true) z ON t.zone_id = z.zone_id
+  GROUP BY z.borough, z.zone)
+WHERE r = 1 ORDER BY borough",
+    },
+    Step {
+        title: "Time buckets: trips and average fare per week in March (partition pruning on month)",
+        sql: "SELECT date_trunc('week', pickup_at) AS week, count(*) AS trips, round(avg(fare), 2) AS avg_fare
+FROM '$DEMO/trips/' WHERE month = '2026-03'
+GROUP BY week ORDER BY week",
+    },
+    Step {
+        title: "Write a result as Parquet, then read it back",
+        sql: "COPY (SELECT zone_id, round(sum(fare), 2) AS revenue FROM '$DEMO/trips/' GROUP BY zone_id ORDER BY zone_id)
+TO '$DEMO/revenue_by_zone.parquet' STORED AS PARQUET;
+SELECT count(*) AS zones, round(sum(revenue), 2) AS revenue FROM '$DEMO/revenue_by_zone.parquet'",
+    },
+    // Each write below is a new version of the table; the last two steps read them back.
+    Step {
+        title: "Delta: create a table from January's trips (version 0)",
+        sql: "CREATE TABLE rides USING DELTA LOCATION '$DEMO/rides' AS
+SELECT trip_id, pickup_at, zone_id, distance_km, fare, payment
+FROM '$DEMO/trips/' WHERE month = '2026-01'",
+    },
+    Step {
+        title: "Delta: append February (version 1)",
+        sql: "INSERT INTO rides
+SELECT trip_id, pickup_at, zone_id, distance_km, fare, payment
+FROM '$DEMO/trips/' WHERE month = '2026-02'",
+    },
+    Step {
+        title: "Delta: a 10% surcharge on cash fares (version 2)",
+        sql: "UPDATE rides SET fare = round(fare * 1.1, 2) WHERE payment = 'cash'",
+    },
+    Step {
+        title: "Delta: drop trips under a kilometre (version 3)",
+        sql: "DELETE FROM rides WHERE distance_km < 1",
+    },
+    Step {
+        title: "Delta time travel: every version is still there to query",
+        sql: "SELECT 0 AS version, count(*) AS trips, round(sum(fare), 2) AS revenue FROM rides VERSION AS OF 0
+UNION ALL SELECT 1, count(*), round(sum(fare), 2) FROM rides VERSION AS OF 1
+UNION ALL SELECT 2, count(*), round(sum(fare), 2) FROM rides VERSION AS OF 2
+UNION ALL SELECT 3, count(*), round(sum(fare), 2) FROM rides
+ORDER BY version",
+    },
+    Step {
+        title: "Delta: the table's history, one row per commit",
+        sql: "DESCRIBE HISTORY rides",
+    },
+];
+
+/// Runs the demo, printing each step, and returns the exit code: a failed step's error is
+/// printed as `quiver -c` prints it.
+pub fn run(rt: &Runtime, session: Session, keep_in: Option<&Path>) -> ExitCode {
     let temp;
     let dir: PathBuf = match keep_in {
-        Some(d) => {
-            std::fs::create_dir_all(d)
-                .map_err(|e| format!("cannot create {}: {e}", d.display()))?;
-            d.canonicalize().map_err(|e| e.to_string())?
-        }
-        None => {
-            temp = tempfile::Builder::new()
-                .prefix("quiver-demo-")
-                .tempdir()
-                .map_err(|e| e.to_string())?;
-            temp.path().to_path_buf()
-        }
+        Some(d) => match std::fs::create_dir_all(d).and_then(|()| d.canonicalize()) {
+            Ok(dir) => dir,
+            Err(e) => return fail(&format!("cannot create {}: {e}", d.display())),
+        },
+        None => match tempfile::Builder::new().prefix("quiver-demo-").tempdir() {
+            Ok(t) => {
+                temp = t;
+                temp.path().to_path_buf()
+            }
+            Err(e) => return fail(&format!("cannot create a temp dir: {e}")),
+        },
     };
-    write_sample(&dir)?;
+    if let Err(e) = write_sample(&dir) {
+        return fail(&format!("cannot write the sample data: {e}"));
+    }
     let dir_str = dir.display().to_string();
-    println!("Quiver demo: sample data written to {dir_str}");
-    println!("  trips/month=2026-0{{1,2,3}}/part-0.parquet, zones.csv, weather.arrow\n");
+    // The folder goes into SQL string literals.
+    let dir_sql = dir_str.replace('\'', "''");
 
-    for (i, (title, sql)) in tour(&dir_str).into_iter().enumerate() {
-        println!("── {}. {title}", i + 1);
-        println!("{}\n", sql.replace(&dir_str, "$DEMO"));
-        let batches = session
-            .query(&sql)
-            .await
-            .map_err(|e| format!("demo step {} failed: {e}", i + 1))?;
-        let schema = batches
-            .first()
-            .map(|b| b.schema())
-            .ok_or_else(|| format!("demo step {} returned no rows", i + 1))?;
-        let out = encode(Format::Table, schema, &batches, &OutputOptions::default())
-            .map_err(|e| e.to_string())?;
-        println!("{}", String::from_utf8_lossy(&out));
-    }
-
-    let out = dir.join("revenue_by_zone.parquet");
-    let copy = format!(
-        "COPY (SELECT zone_id, round(sum(fare), 2) AS revenue FROM '{dir_str}/trips/' GROUP BY zone_id ORDER BY zone_id) TO '{}' STORED AS PARQUET",
-        out.display()
+    let mut runner = Runner::new(session, Format::Table, None, None, false);
+    let intro = format!(
+        "Quiver demo: sample data written to {dir_str}\n  trips/month=2026-0{{1,2,3}}/part-0.parquet, zones.csv, weather.arrow\n"
     );
-    println!(
-        "── {}. Write a result as Parquet, then read it back",
-        tour(&dir_str).len() + 1
-    );
-    println!("{}\n", copy.replace(&dir_str, "$DEMO"));
-    session.query(&copy).await.map_err(|e| e.to_string())?;
-    let check = session
-        .query(&format!(
-            "SELECT count(*) AS zones, round(sum(revenue), 2) AS revenue FROM '{}'",
-            out.display()
-        ))
-        .await
-        .map_err(|e| e.to_string())?;
-    let text = encode(
-        Format::Table,
-        check[0].schema(),
-        &check,
-        &OutputOptions::default(),
-    )
-    .map_err(|e| e.to_string())?;
-    println!("{}", String::from_utf8_lossy(&text));
-    match keep_in {
-        Some(_) => println!(
-            "Try it yourself:  quiver {dir_str}/trips/ {dir_str}/zones.csv   (then: SELECT * FROM trips LIMIT 5;)"
-        ),
-        None => println!(
-            "The sample files are removed now. To keep them and explore at the prompt:\n  quiver demo --dir quiver-demo && quiver quiver-demo/trips/ quiver-demo/zones.csv"
-        ),
+    if say(&intro).is_err() {
+        return ExitCode::SUCCESS;
     }
-    Ok(())
+    for (i, step) in TOUR.iter().enumerate() {
+        if say(&format!("── {}. {}\n{}\n", i + 1, step.title, step.sql)).is_err() {
+            return ExitCode::SUCCESS;
+        }
+        let sql = step.sql.replace("$DEMO", &dir_sql);
+        if let Some(code) = runner.run_script(rt, &sql).failure_code() {
+            return code;
+        }
+        if say("").is_err() {
+            return ExitCode::SUCCESS;
+        }
+    }
+    let outro = match keep_in {
+        Some(_) => format!(
+            "Try it yourself:  quiver {dir_str}/trips/ {dir_str}/zones.csv {dir_str}/rides   (then: SELECT * FROM rides VERSION AS OF 1 LIMIT 5;)"
+        ),
+        None => "The sample files are removed now. To keep them and explore at the prompt:\n  quiver demo --dir quiver-demo && quiver quiver-demo/trips/ quiver-demo/zones.csv quiver-demo/rides".to_string(),
+    };
+    if say(&outro).is_err() {
+        return ExitCode::SUCCESS;
+    }
+    runner.finish()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn the_demo_runs_end_to_end() {
-        let session = Session::new(quiver::host::config(&Default::default())).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        run(&session, Some(dir.path())).await.unwrap();
-        let batches = session
-            .query(&format!(
-                "SELECT count(DISTINCT month) AS m FROM '{}/trips/'",
-                dir.path().canonicalize().unwrap().display()
-            ))
-            .await
-            .unwrap();
-        let m = batches[0]
-            .column(0)
-            .as_any()
-            .downcast_ref::<Int64Array>()
-            .unwrap()
-            .value(0);
-        assert_eq!(m, 3);
-    }
+/// Prints a line of the tour. A reader that has gone (`quiver demo | head`) is an `Err`, on
+/// which the demo stops quietly, as a query's output does.
+fn say(text: &str) -> std::io::Result<()> {
+    writeln!(std::io::stdout(), "{text}")
 }

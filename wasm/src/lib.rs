@@ -20,7 +20,6 @@ use quiver_engine::{HostConfig, Session};
 
 #[cfg(target_arch = "wasm32")]
 mod browser;
-pub mod slt;
 #[cfg(target_arch = "wasm32")]
 mod stores;
 

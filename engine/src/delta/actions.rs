@@ -35,7 +35,9 @@ pub struct Metadata {
     pub id: Option<String>,
     pub name: Option<String>,
     pub description: Option<String>,
-    pub schema_string: String,
+    /// The table's columns, as Spark's JSON schema. Some pipelines write a first `metaData`
+    /// without it and give it in a later commit, so a version before that has no schema.
+    pub schema_string: Option<String>,
     #[serde(default)]
     pub partition_columns: Vec<String>,
     #[serde(default)]

@@ -111,7 +111,7 @@ pub(crate) async fn deleted_rows(log: &DeltaLog, dv: &DeletionVector) -> Result<
                 dv.path_or_inline_dv.clone()
             };
             let path = super::paths::resolve(log, &relative)?;
-            let shown = crate::sources::display_location(&log.store_url, path.as_ref());
+            let shown = crate::location::display_location(&log.store_url, path.as_ref());
             let offset = u64::try_from(dv.offset.unwrap_or(1))
                 .map_err(|_| error(&shown, "negative offset".into()))?;
             let end = offset + 4 + size as u64 + 4;

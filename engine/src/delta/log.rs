@@ -24,6 +24,7 @@ use parquet::arrow::async_reader::ParquetRecordBatchStreamBuilder;
 
 use super::actions::{ActionLine, Add, Metadata, Protocol, file_key};
 use super::schema::TableSchema;
+use crate::location::{display_location, location_url};
 use crate::{Error, Result};
 
 /// How many log files are fetched at once.
@@ -46,6 +47,8 @@ pub(crate) struct Listing {
     /// Checkpoint files by version; a multi-part checkpoint has several, each with its part
     /// number and the number of parts.
     pub checkpoints: BTreeMap<i64, Vec<CheckpointFile>>,
+    /// Version checksums (`.crc`): replay does not need them, `verify` checks them.
+    pub crcs: BTreeMap<i64, ObjectMeta>,
 }
 
 #[derive(Debug, Clone)]
@@ -96,6 +99,8 @@ impl Listing {
         let rest = &name[20..];
         if rest == ".json" {
             self.commits.insert(version, meta);
+        } else if rest == ".crc" {
+            self.crcs.insert(version, meta);
         } else if rest == ".checkpoint.parquet" {
             self.checkpoints
                 .entry(version)
@@ -125,8 +130,8 @@ impl Listing {
                 _ => {}
             }
         }
-        // Compacted ranges (`a.b.compacted.json`), `.crc` and `_last_checkpoint` are hints
-        // that replay does not need: the commits they summarise are read directly.
+        // Compacted ranges (`a.b.compacted.json`) and `_last_checkpoint` are hints that replay
+        // does not need: the commits they summarise are read directly.
     }
 
     /// The newest complete checkpoint at or before `version`.
@@ -140,7 +145,7 @@ impl Listing {
 
 /// The files of one complete checkpoint among those written for a version: a single file, a
 /// v2 checkpoint, or every part of a multi-part one.
-fn complete_checkpoint(files: &[CheckpointFile]) -> Option<Vec<CheckpointFile>> {
+pub(super) fn complete_checkpoint(files: &[CheckpointFile]) -> Option<Vec<CheckpointFile>> {
     if let Some(single) = files.iter().find(|f| f.part.is_none()) {
         return Some(vec![single.clone()]);
     }
@@ -167,17 +172,12 @@ impl DeltaLog {
 
     /// The table's location as a person writes it.
     pub fn display(&self) -> String {
-        crate::sources::display_location(&self.store_url, self.root.as_ref())
+        display_location(&self.store_url, self.root.as_ref())
     }
 
     /// The table's location as a URL (`file:///...`, `s3://bucket/...`), for writers.
     pub fn url(&self) -> String {
-        let store = self.store_url.trim_end_matches('/');
-        if store == "file:" || store == "file://" {
-            format!("file:///{}", self.root)
-        } else {
-            format!("{store}/{}", self.root)
-        }
+        location_url(&self.store_url, self.root.as_ref())
     }
 
     pub(crate) fn log_path(&self, name: &str) -> Path {
@@ -193,7 +193,7 @@ impl DeltaLog {
 
     fn file_error(&self, path: &Path, e: impl std::fmt::Display) -> Error {
         Error::CorruptFile {
-            path: crate::sources::display_location(&self.store_url, path.as_ref()),
+            path: display_location(&self.store_url, path.as_ref()),
             reason: e.to_string(),
         }
     }
@@ -201,11 +201,11 @@ impl DeltaLog {
     fn storage_error(&self, path: &Path, e: object_store::Error) -> Error {
         match e {
             object_store::Error::NotFound { .. } => Error::NotFound {
-                path: crate::sources::display_location(&self.store_url, path.as_ref()),
+                path: display_location(&self.store_url, path.as_ref()),
                 original: None,
             },
             other => Error::Storage {
-                url: crate::sources::display_location(&self.store_url, path.as_ref()),
+                url: display_location(&self.store_url, path.as_ref()),
                 reason: other.to_string(),
             },
         }
@@ -214,7 +214,7 @@ impl DeltaLog {
     /// Lists `_delta_log/`, from the entry after `after` when given. A store that cannot list
     /// (a plain HTTP server) is probed instead: the checkpoint `_last_checkpoint` names, then
     /// commit after commit until one is missing.
-    pub(crate) async fn list(&self, after: Option<&str>) -> Result<Listing> {
+    pub(super) async fn list(&self, after: Option<&str>) -> Result<Listing> {
         let listed = self.list_by_store(after).await;
         if !self.store_url.starts_with("http") {
             return listed;
@@ -437,6 +437,11 @@ impl DeltaLog {
             .metadata
             .ok_or_else(|| self.error("the log holds no metadata action"))?;
         super::schema::check_protocol(&protocol).map_err(|m| self.error(m))?;
+        if metadata.schema_string.is_none() {
+            return Err(self.error(format!(
+                "version {version} has no schema: the newest metaData action up to it has no schemaString (some writers add it in a later commit; read a version that has one)"
+            )));
+        }
         let schema = TableSchema::from_metadata(&metadata).map_err(|m| self.error(m))?;
         Ok(Snapshot {
             log: self.clone(),
@@ -471,7 +476,11 @@ impl DeltaLog {
             .collect()
     }
 
-    async fn apply_commits(&self, commits: Vec<ObjectMeta>, state: &mut ReplayState) -> Result<()> {
+    pub(super) async fn apply_commits(
+        &self,
+        commits: Vec<ObjectMeta>,
+        state: &mut ReplayState,
+    ) -> Result<()> {
         let mut fetched = stream::iter(commits)
             .map(|meta| async move {
                 let bytes = self.read_bytes(&meta.location).await?;
@@ -488,7 +497,7 @@ impl DeltaLog {
     }
 
     /// Reads a checkpoint's files (and a v2 checkpoint's sidecars) into `state`.
-    async fn read_checkpoint(
+    pub(super) async fn read_checkpoint(
         &self,
         files: &[CheckpointFile],
         state: &mut ReplayState,
@@ -721,11 +730,11 @@ impl DeltaLog {
 }
 
 /// What replay has gathered so far.
-#[derive(Default)]
-struct ReplayState {
-    protocol: Option<Protocol>,
-    metadata: Option<Metadata>,
-    files: HashMap<(String, Option<String>), Add>,
+#[derive(Debug, Default)]
+pub(super) struct ReplayState {
+    pub protocol: Option<Protocol>,
+    pub metadata: Option<Metadata>,
+    pub files: HashMap<(String, Option<String>), Add>,
 }
 
 impl ReplayState {

@@ -15,6 +15,7 @@
 //! has them, else commit file times). [`history`] lists commits for `DESCRIBE HISTORY`.
 
 mod actions;
+mod audit;
 mod checkpoint;
 mod dv;
 mod log;
@@ -36,6 +37,7 @@ use object_store::ObjectStore;
 use object_store::path::Path;
 
 pub use actions::{Add, DeletionVector, Metadata, Protocol};
+pub use audit::{LiveFiles, LogWalk};
 pub use log::{DeltaLog, Snapshot};
 pub use provider::DeltaTable;
 
@@ -87,6 +89,27 @@ impl AsOf {
             ),
         ))
     }
+}
+
+/// What a Delta read returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum DeltaView {
+    /// The table's rows.
+    #[default]
+    Rows,
+    /// Its commits, newest first (`DESCRIBE HISTORY t`, `delta_history(t)`).
+    History,
+    /// A summary of the snapshot: version, protocol, files (`delta_info(t)`).
+    Info,
+}
+
+/// How a Delta table is read: which version, and what of it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct DeltaReadOptions {
+    /// The version to read.
+    pub as_of: AsOf,
+    /// The rows, the history or the summary.
+    pub view: DeltaView,
 }
 
 /// Snapshots already read in this session, by table root, so that reading a table again
@@ -151,14 +174,12 @@ impl SnapshotCache {
 /// the summary.
 pub(crate) async fn as_table(
     table: DeltaTable,
-    options: &crate::sources::ReadOptions,
+    view: DeltaView,
 ) -> Result<Arc<dyn datafusion::catalog::TableProvider>> {
-    let batch = if options.history {
-        history(&table.snapshot()).await?
-    } else if options.info {
-        info(&table.snapshot())?
-    } else {
-        return Ok(Arc::new(table));
+    let batch = match view {
+        DeltaView::Rows => return Ok(Arc::new(table)),
+        DeltaView::History => history(&table.snapshot()).await?,
+        DeltaView::Info => info(&table.snapshot())?,
     };
     let table = datafusion::datasource::MemTable::try_new(batch.schema(), vec![vec![batch]])
         .map_err(Error::from_datafusion)?;
@@ -311,6 +332,123 @@ pub fn info(snapshot: &Snapshot) -> Result<RecordBatch> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use datafusion::arrow::array::Int64Array;
+    use datafusion::arrow::util::pretty::pretty_format_batches;
+    use object_store::ObjectStoreExt;
+    use object_store::memory::InMemory;
+
+    const PROTOCOL: &str = r#"{"protocol":{"minReaderVersion":1,"minWriterVersion":2}}"#;
+
+    /// A `metaData` action whose schema has a `long` column `id` and a `void` column `v`;
+    /// without the schema when `schema` is false.
+    fn metadata(schema: bool) -> String {
+        let fields = r#"{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}},{"name":"v","type":"void","nullable":true,"metadata":{}}]}"#;
+        let schema = if schema {
+            format!(r#""schemaString":{},"#, serde_json::Value::from(fields))
+        } else {
+            String::new()
+        };
+        format!(
+            r#"{{"metaData":{{"id":"t","format":{{"provider":"parquet","options":{{}}}},{schema}"partitionColumns":[],"configuration":{{}},"createdTime":0}}}}"#
+        )
+    }
+
+    /// Writes a Parquet file holding `id` alone (Spark writes no void columns) as
+    /// `t/part-0.parquet`, and returns its `add` action.
+    async fn data_file(store: &InMemory) -> String {
+        let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, true)]));
+        let batch =
+            RecordBatch::try_new(schema, vec![Arc::new(Int64Array::from(vec![1, 2]))]).unwrap();
+        let mut bytes = Vec::new();
+        let mut writer =
+            parquet::arrow::ArrowWriter::try_new(&mut bytes, batch.schema(), None).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        let size = bytes.len();
+        store
+            .put(&"t/part-0.parquet".into(), bytes.into())
+            .await
+            .unwrap();
+        format!(
+            r#"{{"add":{{"path":"part-0.parquet","partitionValues":{{}},"size":{size},"modificationTime":0,"dataChange":true}}}}"#
+        )
+    }
+
+    /// A session over a table `t` whose commits hold `commits`' actions, one line each.
+    async fn table(store: Arc<InMemory>, commits: &[Vec<String>]) -> crate::Session {
+        for (version, actions) in commits.iter().enumerate() {
+            let path = format!("t/_delta_log/{version:020}.json");
+            store
+                .put(
+                    &path.as_str().into(),
+                    actions.join("\n").into_bytes().into(),
+                )
+                .await
+                .unwrap();
+        }
+        crate::Session::new(crate::HostConfig::in_memory(store)).unwrap()
+    }
+
+    async fn shown(session: &crate::Session, sql: &str) -> crate::Result<String> {
+        let batches = session.query(sql).await?;
+        Ok(pretty_format_batches(&batches).unwrap().to_string())
+    }
+
+    #[tokio::test]
+    async fn void_columns_read_as_nulls() {
+        let store = Arc::new(InMemory::new());
+        let add = data_file(&store).await;
+        let session = table(
+            Arc::clone(&store),
+            &[vec![PROTOCOL.into(), metadata(true), add]],
+        )
+        .await;
+        let out = shown(
+            &session,
+            "SELECT id, v, arrow_typeof(v) AS t FROM read_delta('t') ORDER BY id",
+        )
+        .await
+        .unwrap();
+        let expected = [
+            "+----+---+------+",
+            "| id | v | t    |",
+            "+----+---+------+",
+            "| 1  |   | Null |",
+            "| 2  |   | Null |",
+            "+----+---+------+",
+        ];
+        assert_eq!(out, expected.join("\n"));
+    }
+
+    #[tokio::test]
+    async fn a_schema_given_in_a_later_commit_is_read_from_that_version() {
+        let store = Arc::new(InMemory::new());
+        let add = data_file(&store).await;
+        let session = table(
+            Arc::clone(&store),
+            &[
+                vec![PROTOCOL.into(), metadata(false)],
+                vec![metadata(true), add],
+            ],
+        )
+        .await;
+        let err = shown(&session, "SELECT * FROM read_delta('t', version => 0)")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("version 0 has no schema") && err.contains("schemaString"),
+            "{err}"
+        );
+        let out = shown(&session, "SELECT count(*) AS n FROM read_delta('t')")
+            .await
+            .unwrap();
+        assert!(out.contains("| 2 |"), "{out}");
+        let out = shown(&session, "SELECT count(*) AS n FROM 't' VERSION AS OF 1")
+            .await
+            .unwrap();
+        assert!(out.contains("| 2 |"), "{out}");
+    }
 
     #[test]
     fn timestamps_take_iso_8601_forms() {

@@ -254,16 +254,9 @@ async fn scan(
     for (i, file) in partitioned.into_iter().enumerate() {
         groups[i % count].push(file);
     }
-    // The store's scheme and authority alone (`memory://`, `s3://bucket`): a store URL
-    // with no host, as the browser's page store has, does not survive a second parse.
+    // The store's scheme and authority alone (`memory://`, `s3://bucket`).
     let store_url = url::Url::parse(&log.store_url)
-        .map(|u| {
-            format!(
-                "{}://{}",
-                u.scheme(),
-                &u[url::Position::BeforeHost..url::Position::AfterPort]
-            )
-        })
+        .map(|u| crate::location::store_key(&u))
         .map_err(|e| Error::Delta {
             table: log.display(),
             message: format!("bad store URL {}: {e}", log.store_url),
@@ -397,7 +390,7 @@ async fn footer_rows(snapshot: &Snapshot, add: &Add) -> crate::Result<u64> {
     let builder = parquet::arrow::async_reader::ParquetRecordBatchStreamBuilder::new(reader)
         .await
         .map_err(|e| Error::CorruptFile {
-            path: crate::sources::display_location(&snapshot.log.store_url, path.as_ref()),
+            path: crate::location::display_location(&snapshot.log.store_url, path.as_ref()),
             reason: e.to_string(),
         })?;
     Ok(u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or_default())

@@ -102,7 +102,11 @@ pub(crate) struct TableSchema {
 
 impl TableSchema {
     pub(crate) fn from_metadata(metadata: &Metadata) -> Result<Self, String> {
-        let schema: Value = serde_json::from_str(&metadata.schema_string)
+        let text = metadata
+            .schema_string
+            .as_deref()
+            .ok_or("the metadata has no schemaString")?;
+        let schema: Value = serde_json::from_str(text)
             .map_err(|e| format!("the schema in the metadata is not valid JSON: {e}"))?;
         let mapped = matches!(
             metadata.config("delta.columnMapping.mode"),
@@ -231,6 +235,9 @@ fn primitive(name: &str) -> Result<DataType, String> {
         "date" => DataType::Date32,
         "timestamp" => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
         "timestamp_ntz" => DataType::Timestamp(TimeUnit::Microsecond, None),
+        // Spark's NullType: a column that only ever holds nulls. Spark leaves it out of the
+        // data files, so the scan fills it with nulls, as deltalake reads it.
+        "void" => DataType::Null,
         // Geometries and geographies are stored as WKB; they read as binary, as DuckDB
         // reads them without its spatial extension.
         other if other.starts_with("geometry") || other.starts_with("geography") => {

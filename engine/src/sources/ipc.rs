@@ -15,7 +15,7 @@ use datafusion::arrow::buffer::Buffer;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::ipc::reader::StreamDecoder;
 use datafusion::arrow::ipc::{self, MessageHeader};
-use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use datafusion::datasource::MemTable;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 
@@ -30,13 +30,15 @@ const MAX_DECOMPRESSED_BUFFER: i64 = 1 << 32;
 const MAX_DECOMPRESSED_TOTAL: i64 = 1 << 35;
 
 /// Reads every file in `files` and serves them as one in-memory table (one partition per
-/// file). All files must share a schema.
+/// file). All files must share a schema; repeated column names in it are made distinct
+/// (see [`super::column_names`]).
 pub async fn open_table(
     store: Arc<dyn ObjectStore>,
     files: &[ObjectMeta],
     store_url: &str,
 ) -> Result<MemTable> {
     let mut schema: Option<SchemaRef> = None;
+    let mut first_path = String::new();
     let mut partitions = Vec::with_capacity(files.len());
     for meta in files {
         // A ranged read: hosts that map files serve it without a copy.
@@ -44,10 +46,13 @@ pub async fn open_table(
             .get_range(&meta.location, 0..meta.size)
             .await
             .map_err(|e| Error::from_datafusion(e.into()))?;
-        let path = super::display_location(store_url, meta.location.as_ref());
+        let path = crate::location::display_location(store_url, meta.location.as_ref());
         let (file_schema, batches) = decode(bytes, &path)?;
         match &schema {
-            None => schema = Some(file_schema),
+            None => {
+                schema = Some(file_schema);
+                first_path.clone_from(&path);
+            }
             Some(s) if s.fields() == file_schema.fields() => {}
             Some(s) => {
                 return Err(Error::corrupt(
@@ -61,7 +66,34 @@ pub async fn open_table(
     let Some(schema) = schema else {
         return Err(Error::invalid("read_ipc", "no files to read"));
     };
+    let source = match files.len() {
+        1 => first_path,
+        n => format!("{first_path} (and {} more files)", n - 1),
+    };
+    let (schema, partitions) = match super::column_names::distinct(&schema, &source) {
+        None => (schema, partitions),
+        Some(distinct) => {
+            let distinct = Arc::new(distinct);
+            let renamed = partitions
+                .into_iter()
+                .map(|batches| {
+                    batches
+                        .into_iter()
+                        .map(|b| with_schema(b, &distinct))
+                        .collect::<Result<Vec<_>>>()
+                })
+                .collect::<Result<Vec<_>>>()?;
+            (distinct, renamed)
+        }
+    };
     MemTable::try_new(schema, partitions).map_err(Error::from_datafusion)
+}
+
+/// `batch` under `schema`, which differs from its own in names only.
+fn with_schema(batch: RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
+    let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+    RecordBatch::try_new_with_options(Arc::clone(schema), batch.columns().to_vec(), &options)
+        .map_err(|e| Error::from_datafusion(e.into()))
 }
 
 /// Decodes an Arrow IPC file or stream held in `bytes`. `path` names it in errors.
@@ -300,19 +332,25 @@ mod tests {
         .unwrap()
     }
 
-    #[test]
-    fn file_and_stream_round_trip() {
-        let b = batch();
+    /// `b` written as an Arrow IPC file and as a stream.
+    fn file_and_stream(b: &RecordBatch) -> (Vec<u8>, Vec<u8>) {
         let mut file = Vec::new();
         let mut w = FileWriter::try_new(&mut file, &b.schema()).unwrap();
-        w.write(&b).unwrap();
+        w.write(b).unwrap();
         w.finish().unwrap();
         drop(w);
         let mut stream = Vec::new();
         let mut w = StreamWriter::try_new(&mut stream, &b.schema()).unwrap();
-        w.write(&b).unwrap();
+        w.write(b).unwrap();
         w.finish().unwrap();
         drop(w);
+        (file, stream)
+    }
+
+    #[test]
+    fn file_and_stream_round_trip() {
+        let b = batch();
+        let (file, stream) = file_and_stream(&b);
         for bytes in [file, stream] {
             let region = stream_region(&bytes).unwrap();
             let end = validate_messages(&bytes, region.clone()).unwrap();
@@ -322,14 +360,59 @@ mod tests {
         }
     }
 
+    /// A batch whose schema repeats `a` (legal in Arrow; pyarrow writes such files) and
+    /// holds the name `a_1` further on, which the renaming must skip.
+    fn repeated_names() -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("a", DataType::Int32, false),
+            Field::new("a", DataType::Utf8, true),
+            Field::new("a_1", DataType::Int32, false),
+            Field::new("a", DataType::Int32, false),
+        ]));
+        RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(Int32Array::from(vec![1, 2])),
+                Arc::new(StringArray::from(vec![Some("x"), None])),
+                Arc::new(Int32Array::from(vec![10, 20])),
+                Arc::new(Int32Array::from(vec![100, 200])),
+            ],
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn repeated_column_names_read_with_suffixes() {
+        let (file, stream) = file_and_stream(&repeated_names());
+        let store = Arc::new(object_store::memory::InMemory::new());
+        store.put(&"dup.arrow".into(), file.into()).await.unwrap();
+        store
+            .put(&"dup.arrows".into(), stream.into())
+            .await
+            .unwrap();
+        let session = crate::Session::new(crate::HostConfig::in_memory(store)).unwrap();
+        for sql in [
+            "SELECT * FROM 'dup.arrow' ORDER BY a",
+            "SELECT a, a_2, a_1, a_3 FROM read_ipc('dup.arrows') ORDER BY a",
+        ] {
+            let batches = session.query(sql).await.unwrap();
+            let shown = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+                .unwrap()
+                .to_string();
+            let names: Vec<String> = batches[0]
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect();
+            assert_eq!(names, ["a", "a_2", "a_1", "a_3"], "{sql}");
+            assert!(shown.contains("| 2 |     | 20  | 200 |"), "{sql}\n{shown}");
+        }
+    }
+
     #[test]
     fn declared_lengths_beyond_the_bytes_are_errors() {
-        let b = batch();
-        let mut stream = Vec::new();
-        let mut w = StreamWriter::try_new(&mut stream, &b.schema()).unwrap();
-        w.write(&b).unwrap();
-        w.finish().unwrap();
-        drop(w);
+        let (_, mut stream) = file_and_stream(&batch());
         // Claim a 2 GB schema message.
         stream[4..8].copy_from_slice(&0x7fff_0000_i32.to_le_bytes());
         let err = decode(Bytes::from(stream.clone()), "bad.arrows")

@@ -10,6 +10,8 @@
 //! only the byte ranges a query needs. Arrow IPC goes through [`ipc::open_table`], which
 //! validates every message against the bytes present before decoding it.
 
+mod column_names;
+mod csv;
 pub mod ipc;
 mod options;
 mod path_tables;
@@ -34,6 +36,8 @@ use datafusion::execution::context::SessionState;
 use futures::TryStreamExt;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 
+use crate::delta::{DeltaReadOptions, SnapshotCache};
+use crate::location::display_location;
 use crate::{Error, HostConfig, Result};
 
 /// Turns a location as a user writes it into a [`ListingTableUrl`], with globs allowed in
@@ -60,16 +64,6 @@ pub(crate) fn table_url(config: &HostConfig, location: &str) -> Result<ListingTa
             format!("'{location}': {}", Error::from_datafusion(e)),
         )
     })
-}
-
-/// How a file is named to a person: a local path for local files, else the full URL.
-pub(crate) fn display_location(store_url: &str, path: &str) -> String {
-    let store_url = store_url.trim_end_matches('/');
-    if store_url == "file:" || store_url == "file://" {
-        format!("/{path}")
-    } else {
-        format!("{store_url}/{path}")
-    }
 }
 
 /// Lists the data files behind `url`, skipping hidden and metadata files (`.crc`, `_SUCCESS`,
@@ -196,26 +190,28 @@ pub(crate) async fn is_delta_table(store: &dyn ObjectStore, url: &ListingTableUr
     matches!(store.list_with_delimiter(Some(&log)).await, Ok(listing) if !listing.objects.is_empty())
 }
 
-/// Opens the Delta table at `url` as `options` ask: its rows at a version, or its history.
+/// Opens the Delta table at `url` as `options` ask: its rows at a version, its history or
+/// its summary. `snapshots` holds the versions this session has read already.
 async fn open_delta(
-    config: &HostConfig,
+    snapshots: &SnapshotCache,
     url: &ListingTableUrl,
     store: Arc<dyn ObjectStore>,
-    options: &ReadOptions,
+    options: &DeltaReadOptions,
 ) -> Result<Arc<dyn TableProvider>> {
     let root = url.prefix().clone();
     let store_url = url.object_store().as_str().to_string();
-    let table = config
-        .delta_cache()
+    let table = snapshots
         .open(store, &store_url, root, &options.as_of)
         .await?;
-    crate::delta::as_table(table, options).await
+    crate::delta::as_table(table, options.view).await
 }
 
-/// Builds the table for `locations`, read with `options`.
+/// Builds the table for `locations`, read with `options`. Delta tables among them are
+/// opened through `snapshots`, the session's cache of Delta snapshots.
 pub(crate) async fn open_table(
     state: &SessionState,
     config: &HostConfig,
+    snapshots: &SnapshotCache,
     locations: &[String],
     options: &ReadOptions,
 ) -> Result<Arc<dyn TableProvider>> {
@@ -239,7 +235,7 @@ pub(crate) async fn open_table(
                     format!("'{location}' is a Delta table; read one Delta table at a time"),
                 ));
             }
-            return open_delta(config, &url, s, options).await;
+            return open_delta(snapshots, &url, s, &options.delta).await;
         }
         if delta {
             return Err(Error::invalid(
@@ -289,6 +285,9 @@ pub(crate) async fn open_table(
         },
     };
 
+    // CSV schemas are inferred here, file by file (see `csv.rs`); the other formats' by
+    // DataFusion.
+    let mut csv_format = None;
     let format: Arc<dyn FileFormat> = match kind {
         FileKind::Parquet => {
             Arc::new(ParquetFormat::default().with_options(state.table_options().parquet.clone()))
@@ -296,11 +295,13 @@ pub(crate) async fn open_table(
         FileKind::Csv => {
             let mut csv = state.table_options().csv.clone();
             options.apply_csv(&mut csv, first.location.as_ref())?;
-            Arc::new(
+            let format = Arc::new(
                 CsvFormat::default()
                     .with_options(csv)
                     .with_file_compression_type(compression),
-            )
+            );
+            csv_format = Some(Arc::clone(&format));
+            format
         }
         FileKind::Json => {
             let array = match options.json_array {
@@ -340,7 +341,7 @@ pub(crate) async fn open_table(
         String::new()
     };
     let first_url = urls[0].clone();
-    let listing = ListingOptions::new(format).with_file_extension(extension);
+    let listing = ListingOptions::new(format).with_file_extension(extension.clone());
     let mut table_config =
         ListingTableConfig::new_with_multi_paths(urls).with_listing_options(listing);
     if any_folder && options.hive_partitioning.unwrap_or(true) {
@@ -349,10 +350,25 @@ pub(crate) async fn open_table(
             .await
             .map_err(Error::from_datafusion)?;
     }
+    let store_url = first_url.object_store().as_str().to_string();
+    if let Some(csv_format) = csv_format {
+        // As DataFusion infers: from the files of the first location that the listing
+        // reads.
+        let inferred_from: Vec<&ObjectMeta> = files
+            .iter()
+            .filter(|f| {
+                first_url.contains(&f.location, false) && f.location.as_ref().ends_with(&extension)
+            })
+            .collect();
+        let schema = csv::infer_schema(state, &csv_format, &store, &inferred_from, &store_url)
+            .await
+            .map_err(|e| name_file_in_error(e, &files, &store_url))?;
+        table_config = table_config.with_schema(schema);
+    }
     let table_config = table_config
         .infer_schema(state)
         .await
-        .map_err(|e| name_file_in_error(e, &files, first_url.object_store().as_str()))?;
+        .map_err(|e| name_file_in_error(e, &files, &store_url))?;
     let table = ListingTable::try_new(table_config).map_err(Error::from_datafusion)?;
     Ok(Arc::new(table))
 }

@@ -3,6 +3,7 @@
 use datafusion::common::config::CsvOptions;
 use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
 
+use crate::delta::{AsOf, DeltaReadOptions};
 use crate::{Error, Result};
 
 /// The file formats the engine reads.
@@ -117,12 +118,8 @@ pub struct ReadOptions {
     pub hive_partitioning: Option<bool>,
     /// Rows read to infer a schema.
     pub schema_infer_max_records: Option<usize>,
-    /// Delta: the version to read.
-    pub as_of: crate::delta::AsOf,
-    /// Delta: the commit history rather than the rows.
-    pub history: bool,
-    /// Delta: a summary of the snapshot (version, protocol, files) rather than the rows.
-    pub info: bool,
+    /// Delta: the version to read, and whether the rows, the history or a summary.
+    pub delta: DeltaReadOptions,
 }
 
 impl ReadOptions {
@@ -214,7 +211,7 @@ impl ReadOptions {
             },
             "hive_partitioning" => self.hive_partitioning = Some(want_bool(&value)?),
             "version" if self.kind == Some(FileKind::Delta) => match value {
-                OptionValue::Int(v) if v >= 0 => self.as_of = crate::delta::AsOf::Version(v),
+                OptionValue::Int(v) if v >= 0 => self.delta.as_of = AsOf::Version(v),
                 other => {
                     return Err(Error::invalid(
                         function,
@@ -223,7 +220,7 @@ impl ReadOptions {
                 }
             },
             "timestamp" if self.kind == Some(FileKind::Delta) => match value {
-                OptionValue::Str(s) => self.as_of = crate::delta::AsOf::parse_timestamp(&s)?,
+                OptionValue::Str(s) => self.delta.as_of = AsOf::parse_timestamp(&s)?,
                 other => {
                     return Err(Error::invalid(
                         function,

@@ -10,6 +10,7 @@ use datafusion::execution::context::SessionState;
 use parking_lot::RwLock;
 
 use super::{FileKind, ReadOptions, open_table};
+use crate::delta::SnapshotCache;
 use crate::{Error, HostConfig, Result};
 
 /// The engine's [`UrlTableFactory`]: a table name that looks like a path or URL is opened as
@@ -17,6 +18,9 @@ use crate::{Error, HostConfig, Result};
 #[derive(Debug)]
 pub struct PathTables {
     config: HostConfig,
+    /// The Delta snapshots this session has read, so a table read again replays only the
+    /// commits since.
+    snapshots: Arc<SnapshotCache>,
     state: Mutex<Weak<RwLock<SessionState>>>,
     scratch: Mutex<HashMap<String, Arc<dyn TableProvider>>>,
 }
@@ -28,9 +32,10 @@ impl PathTables {
         crate::platform::absolute_location(&self.config, location)
     }
 
-    pub(crate) fn new(config: HostConfig) -> Self {
+    pub(crate) fn new(config: HostConfig, snapshots: Arc<SnapshotCache>) -> Self {
         Self {
             config,
+            snapshots,
             state: Mutex::new(Weak::new()),
             scratch: Mutex::new(HashMap::new()),
         }
@@ -61,7 +66,7 @@ impl PathTables {
         // A panic while reading footers or headers is the file's fault: name it.
         crate::panic_guard::guard(
             "opening a table",
-            open_table(&state, &self.config, locations, options),
+            open_table(&state, &self.config, &self.snapshots, locations, options),
         )
         .await
         .map_err(|e| match e {

@@ -14,7 +14,7 @@ use datafusion::sql::sqlparser::ast::{
     UnaryOperator, Value, VisitMut, VisitorMut,
 };
 
-use crate::delta::AsOf;
+use crate::delta::{AsOf, DeltaView};
 
 use super::options::{FileKind, OptionValue, ReadOptions};
 use crate::{Error, Result};
@@ -193,7 +193,7 @@ impl Rewriter {
             }
         };
         let mut options = ReadOptions::for_kind(Some(FileKind::Delta));
-        options.as_of = as_of;
+        options.delta.as_of = as_of;
         let path = match name.0.as_slice() {
             [part] => part
                 .as_ident()
@@ -252,8 +252,13 @@ type ParsedCall = (Vec<String>, ReadOptions, Option<String>);
 fn parse_call(kind: FileKind, name: &str, args: &[FunctionArg]) -> Result<ParsedCall> {
     let function = kind.function();
     let mut options = ReadOptions::for_kind(Some(kind));
-    options.history = name.eq_ignore_ascii_case("delta_history");
-    options.info = name.eq_ignore_ascii_case("delta_info");
+    options.delta.view = if name.eq_ignore_ascii_case("delta_history") {
+        DeltaView::History
+    } else if name.eq_ignore_ascii_case("delta_info") {
+        DeltaView::Info
+    } else {
+        DeltaView::Rows
+    };
     let mut locations = None;
     let mut registered = None;
     for arg in args {

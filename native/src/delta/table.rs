@@ -85,8 +85,7 @@ pub(super) async fn load_table(session: &Session, url: Url) -> deltalake::DeltaR
 /// A location that is not usable, or a log that cannot be listed.
 pub async fn verify_table(session: &Session, location: &str, deep: bool) -> Result<Report> {
     let url = location_url(location)?;
-    let store = session.object_store(&url)?;
-    super::verify::verify(session, store, &url, location, deep)
+    super::verify::verify(session, &url, location, deep)
         .await
         .map_err(|reason| Error::BadLocation {
             location: location.to_string(),

@@ -1,4 +1,7 @@
 //! `quiver delta verify PATH [--deep]`: checks a Delta table's integrity from its files.
+//! The log is read as the engine's reader reads it (one listing, one commit parser, one
+//! checkpoint reader for classic, multi-part and v2 checkpoints with sidecars), stepping
+//! through every commit instead of jumping to the newest checkpoint:
 //!
 //! - the commits are contiguous (from version 0, or from the checkpoint the oldest kept
 //!   commit follows);
@@ -9,24 +12,14 @@
 //! - with `--deep`, every live data file's Parquet footer reads, and its row count equals
 //!   the `numRecords` in its statistics.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::collections::{BTreeSet, HashMap};
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::datatypes::Int64Type;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use quiver_engine::Session;
+use quiver_engine::delta::LiveFiles;
 use serde_json::Value;
 use url::Url;
-
-/// One live data file as its `add` action describes it.
-#[derive(Debug, Clone)]
-struct Live {
-    size: i64,
-    records: Option<i64>,
-}
 
 /// What `verify` found: each check, passed or not.
 #[derive(Debug, Default)]
@@ -58,59 +51,66 @@ impl Report {
     }
 }
 
-/// Checks the table at `location` with `store` (its object store) and `session` (whose
-/// reader must read it at every version).
+/// One live data file: its size and the row count its statistics give.
+#[derive(Debug, Clone, PartialEq)]
+struct Live {
+    size: i64,
+    records: Option<i64>,
+}
+
+/// The live files by path, from the engine's replay.
+fn by_path(files: &LiveFiles) -> HashMap<String, Live> {
+    files
+        .files()
+        .map(|add| {
+            let records = add
+                .stats
+                .as_deref()
+                .and_then(|s| serde_json::from_str::<Value>(s).ok())
+                .and_then(|s| s.get("numRecords")?.as_i64());
+            let live = Live {
+                size: add.size,
+                records,
+            };
+            (add.path.clone(), live)
+        })
+        .collect()
+}
+
+/// Checks the table at `url` (`location` as the user wrote it), reading its log with the
+/// engine's own listing, commit parser and checkpoint reader
+/// ([`quiver_engine::delta::LogWalk`]), and its data files through `session`'s object store.
 ///
 /// # Errors
 /// Only when the log cannot be listed at all; everything else is a failed check.
 pub async fn verify(
     session: &Session,
-    store: Arc<dyn ObjectStore>,
     url: &Url,
     location: &str,
     deep: bool,
 ) -> Result<Report, String> {
-    let root = Path::from_url_path(url.path()).map_err(|e| e.to_string())?;
-    let log = root.clone().join("_delta_log");
-    // Only the log's own files: writers keep temporary files in folders below it.
-    let listed = store
-        .list_with_delimiter(Some(&log))
-        .await
-        .map_err(|e| format!("cannot list {location}/_delta_log: {e}"))?
-        .objects;
-    let mut commits = BTreeMap::new();
-    let mut checkpoints: BTreeMap<i64, Vec<Path>> = BTreeMap::new();
-    let mut crcs = BTreeMap::new();
-    for meta in listed {
-        let Some(name) = meta.location.filename() else {
-            continue;
-        };
-        let version = name.split('.').next().and_then(|v| v.parse::<i64>().ok());
-        let Some(version) = version else { continue };
-        if name.ends_with(".json") && name.matches('.').count() == 1 {
-            commits.insert(version, meta.location.clone());
-        } else if name.contains(".checkpoint") && name.ends_with(".parquet") {
-            checkpoints
-                .entry(version)
-                .or_default()
-                .push(meta.location.clone());
-        } else if name.ends_with(".crc") {
-            crcs.insert(version, meta.location.clone());
-        }
-    }
+    let walk = session.delta_log(url).await.map_err(|e| e.to_string())?;
+    let store = session.object_store(url).map_err(|e| e.to_string())?;
+    let commits = walk.commits();
+    let checkpoints: BTreeSet<i64> = walk.checkpoints().into_iter().collect();
+    let checksums: BTreeSet<i64> = walk.checksums().into_iter().collect();
     let mut report = Report::default();
-    let (Some(&first), Some(&last)) = (commits.keys().next(), commits.keys().last()) else {
+    let (Some(&first), Some(&last)) = (commits.first(), commits.last()) else {
         report.fail(format!("{location} has no commits in _delta_log"));
         return Ok(report);
     };
     let missing: Vec<i64> = (first..=last)
-        .filter(|v| !commits.contains_key(v))
+        .filter(|v| commits.binary_search(v).is_err())
         .collect();
     // Commits before the oldest kept one must be summarised by a checkpoint.
     let base = if first == 0 {
         None
     } else {
-        checkpoints.range(..first).next_back().map(|(v, _)| *v)
+        checkpoints
+            .range(..first)
+            .rev()
+            .find(|v| walk.checkpoint_is_complete(**v))
+            .copied()
     };
     if !missing.is_empty() {
         report.fail(format!(
@@ -128,50 +128,60 @@ pub async fn verify(
         ));
     }
 
-    // Replay, from the base checkpoint if the early commits are gone.
-    let mut live: HashMap<String, Live> = HashMap::new();
+    // Replay one commit at a time, from the base checkpoint if the early commits are gone,
+    // comparing with every checkpoint and checksum on the way.
+    let mut live = LiveFiles::default();
     if let Some(base) = base {
-        live = checkpoint_files(store.as_ref(), &checkpoints[&base])
-            .await
-            .unwrap_or_else(|e| {
-                report.fail(format!("checkpoint {base} does not read: {e}"));
-                HashMap::new()
-            });
+        live = walk.checkpoint(base).await.unwrap_or_else(|e| {
+            report.fail(format!("checkpoint {base} does not read: {e}"));
+            LiveFiles::default()
+        });
     }
-    for (&version, path) in &commits {
-        let bytes = match read(store.as_ref(), path).await {
-            Ok(b) => b,
-            Err(e) => {
-                report.fail(format!("commit {version} does not read: {e}"));
-                continue;
-            }
-        };
-        if let Err(e) = apply(&mut live, &bytes) {
+    for &version in &commits {
+        if let Err(e) = walk.apply_commit(version, &mut live).await {
             report.fail(format!("commit {version} is not valid: {e}"));
         }
-        if let Some(parts) = checkpoints.get(&version) {
-            match checkpoint_files(store.as_ref(), parts).await {
-                Ok(files) => compare_checkpoint(&mut report, version, &live, &files),
-                Err(e) => report.fail(format!("checkpoint {version} does not read: {e}")),
+        if checkpoints.contains(&version) || checksums.contains(&version) {
+            let replayed = by_path(&live);
+            if checkpoints.contains(&version) {
+                match walk.checkpoint(version).await {
+                    Ok(files) => {
+                        compare_checkpoint(&mut report, version, &replayed, &by_path(&files))
+                    }
+                    Err(e) => report.fail(format!("checkpoint {version} does not read: {e}")),
+                }
             }
-        }
-        if let Some(crc) = crcs.get(&version) {
-            check_crc(&mut report, store.as_ref(), version, crc, &live).await;
+            if checksums.contains(&version) {
+                check_crc(
+                    &mut report,
+                    walk.checksum(version).await,
+                    version,
+                    &replayed,
+                );
+            }
         }
     }
 
     // Every live file exists with its recorded size.
     let mut wrong = Vec::new();
-    for (path, file) in &live {
-        let at = data_path(&root, path);
-        match store.head(&at).await {
-            Ok(meta) if meta.size as i64 == file.size => {}
+    let mut located = Vec::new();
+    for add in live.files() {
+        match walk.data_file(add) {
+            Ok(at) => located.push((add, at)),
+            Err(e) => wrong.push(format!("{}: {e}", add.path)),
+        }
+    }
+    for (add, at) in &located {
+        match store.head(at).await {
+            Ok(meta) if meta.size as i64 == add.size => {}
             Ok(meta) => wrong.push(format!(
-                "{path}: {} bytes, the log says {}",
-                meta.size, file.size
+                "{}: {} bytes, the log says {}",
+                add.path, meta.size, add.size
             )),
-            Err(object_store::Error::NotFound { .. }) => wrong.push(format!("{path}: missing")),
-            Err(e) => wrong.push(format!("{path}: {e}")),
+            Err(object_store::Error::NotFound { .. }) => {
+                wrong.push(format!("{}: missing", add.path));
+            }
+            Err(e) => wrong.push(format!("{}: {e}", add.path)),
         }
     }
     if wrong.is_empty() {
@@ -222,21 +232,24 @@ pub async fn verify(
     }
 
     if deep {
+        let records = by_path(&live);
         let mut bad = Vec::new();
-        for (path, file) in &live {
-            match footer_rows(store.as_ref(), &data_path(&root, path)).await {
-                Ok(rows) if file.records.is_none_or(|n| n == rows) => {}
+        for (add, at) in &located {
+            let expected = records.get(&add.path).and_then(|l| l.records);
+            match footer_rows(store.as_ref(), at).await {
+                Ok(rows) if expected.is_none_or(|n| n == rows) => {}
                 Ok(rows) => bad.push(format!(
-                    "{path}: {rows} rows, its statistics say {}",
-                    file.records.unwrap_or_default()
+                    "{}: {rows} rows, its statistics say {}",
+                    add.path,
+                    expected.unwrap_or_default()
                 )),
-                Err(e) => bad.push(format!("{path}: {e}")),
+                Err(e) => bad.push(format!("{}: {e}", add.path)),
             }
         }
         if bad.is_empty() {
             report.ok(format!(
                 "{} Parquet footers read, row counts equal their statistics",
-                live.len()
+                located.len()
             ));
         } else {
             bad.sort();
@@ -244,86 +257,6 @@ pub async fn verify(
         }
     }
     Ok(report)
-}
-
-/// The whole object at `path`.
-async fn read(store: &dyn ObjectStore, path: &Path) -> Result<bytes::Bytes, String> {
-    let object = store.get(path).await.map_err(|e| e.to_string())?;
-    object.bytes().await.map_err(|e| e.to_string())
-}
-
-/// A data file's location: the log's paths are relative to the table and URL-encoded.
-fn data_path(root: &Path, path: &str) -> Path {
-    let relative = Path::from_url_path(path).unwrap_or_else(|_| Path::from(path));
-    let mut full = root.clone();
-    for part in relative.parts() {
-        full = full.join(part);
-    }
-    full
-}
-
-/// Applies one commit's actions to the live files.
-fn apply(live: &mut HashMap<String, Live>, bytes: &[u8]) -> Result<(), String> {
-    for line in String::from_utf8_lossy(bytes).lines() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let action: Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
-        if let Some(add) = action.get("add") {
-            let path = add["path"].as_str().ok_or("an add without a path")?;
-            let size = add["size"].as_i64().ok_or("an add without a size")?;
-            let records = add
-                .get("stats")
-                .and_then(Value::as_str)
-                .and_then(|s| serde_json::from_str::<Value>(s).ok())
-                .and_then(|s| s.get("numRecords")?.as_i64());
-            live.insert(path.to_string(), Live { size, records });
-        } else if let Some(remove) = action.get("remove") {
-            let path = remove["path"].as_str().ok_or("a remove without a path")?;
-            live.remove(path);
-        }
-    }
-    Ok(())
-}
-
-/// The live files a checkpoint lists (all its parts).
-async fn checkpoint_files(
-    store: &dyn ObjectStore,
-    parts: &[Path],
-) -> Result<HashMap<String, Live>, String> {
-    let mut files = HashMap::new();
-    for part in parts {
-        let bytes = read(store, part).await?;
-        let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
-            .and_then(|b| b.build())
-            .map_err(|e| e.to_string())?;
-        for batch in reader {
-            let batch: RecordBatch = batch.map_err(|e| e.to_string())?;
-            let Some(add) = batch.column_by_name("add") else {
-                continue;
-            };
-            let add = add.as_struct();
-            let (Some(paths), Some(sizes)) =
-                (add.column_by_name("path"), add.column_by_name("size"))
-            else {
-                return Err("its add column has no path or size".into());
-            };
-            let paths = paths.as_string::<i32>();
-            let sizes = sizes.as_primitive::<Int64Type>();
-            for i in 0..add.len() {
-                if add.is_valid(i) && paths.is_valid(i) {
-                    files.insert(
-                        paths.value(i).to_string(),
-                        Live {
-                            size: sizes.value(i),
-                            records: None,
-                        },
-                    );
-                }
-            }
-        }
-    }
-    Ok(files)
 }
 
 fn compare_checkpoint(
@@ -360,16 +293,14 @@ fn compare_checkpoint(
     }
 }
 
-async fn check_crc(
+/// Compares a `.crc` checksum (as read) with the replayed live files.
+fn check_crc(
     report: &mut Report,
-    store: &dyn ObjectStore,
+    crc: quiver_engine::Result<Value>,
     version: i64,
-    crc: &Path,
     live: &HashMap<String, Live>,
 ) {
-    let text = read(store, crc).await;
-    let crc: Value = match text.and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
-    {
+    let crc = match crc {
         Ok(v) => v,
         Err(e) => {
             report.fail(format!("{version}.crc does not read: {e}"));

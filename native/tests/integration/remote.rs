@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-mod common;
+use crate::common;
 use common::{quiver, testdata, text};
 
 /// Writes `rows` rows with ids in order, in row groups of 10,000, so a filter on `id` can

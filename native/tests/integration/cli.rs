@@ -295,7 +295,8 @@ fn memory_limit_and_threads_are_accepted_and_checked() {
 
 #[test]
 fn the_demo_runs() {
-    let o = run(&["demo"]);
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(&["demo", "--dir", dir.path().to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(
@@ -304,6 +305,145 @@ fn the_demo_runs() {
     );
     assert!(out.contains("2026-03"), "{out}");
     assert!(out.contains("revenue"), "{out}");
+    let csv = |args: &[&str]| {
+        let o = run(&[args, &["--format", "csv"]].concat());
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let trips = dir.path().join("trips");
+    assert_eq!(
+        csv(&[
+            "-c",
+            &format!(
+                "SELECT count(DISTINCT month) AS m FROM '{}/'",
+                trips.display()
+            )
+        ]),
+        "m\n3\n"
+    );
+
+    // The Delta part: the table the demo kept has a version per write, and the older ones
+    // differ from the newest.
+    let rides = dir.path().join("rides");
+    let counts = csv(&[
+        rides.to_str().unwrap(),
+        "-c",
+        "SELECT count(*) AS n FROM rides VERSION AS OF 0; SELECT count(*) AS n FROM rides VERSION AS OF 1; SELECT count(*) AS n FROM rides",
+    ]);
+    let counts: Vec<u64> = counts
+        .lines()
+        .filter(|l| *l != "n")
+        .map(|l| l.parse().unwrap())
+        .collect();
+    let [january, with_february, now] = counts[..] else {
+        panic!("three counts expected: {counts:?}");
+    };
+    assert!(january > 0 && with_february > january, "{counts:?}");
+    assert!(
+        now < with_february,
+        "the DELETE removed nothing: {counts:?}"
+    );
+    let history = csv(&[
+        rides.to_str().unwrap(),
+        "-c",
+        "SELECT version, operation FROM delta_history(rides) ORDER BY version",
+    ]);
+    let operations: Vec<&str> = history.lines().skip(1).collect();
+    assert_eq!(operations.len(), 4, "{history}");
+    assert!(operations[1].ends_with(",WRITE"), "{history}");
+    assert!(operations[2].ends_with(",UPDATE"), "{history}");
+    assert!(operations[3].ends_with(",DELETE"), "{history}");
+    // ... and the demo showed all of it: the counts by version, and the history.
+    for n in [january, with_february, now] {
+        assert!(out.contains(&format!(" {n} ")), "{n} not shown: {out}");
+    }
+    assert!(out.contains("DESCRIBE HISTORY rides"), "{out}");
+    for operation in ["UPDATE", "DELETE"] {
+        assert!(out.contains(&format!(" {operation} ")), "{out}");
+    }
+}
+
+/// Runs `quiver ARGS` with its standard output on a 100-column pseudo-terminal (util-linux
+/// `script`, as the prompt's tests use), with `COLUMNS` set or not, and returns what it
+/// printed.
+fn on_a_terminal(columns: Option<&str>, args: &[&str]) -> String {
+    let quote = |a: &str| format!("'{}'", a.replace('\'', r"'\''"));
+    let command = std::iter::once(env!("CARGO_BIN_EXE_quiver"))
+        .chain(args.iter().copied())
+        .map(quote)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut script = Command::new("script");
+    script
+        .args([
+            "-qec",
+            &format!("stty rows 24 cols 100; {command}"),
+            "/dev/null",
+        ])
+        .env_remove("QUIVER_LOG")
+        .env_remove("COLUMNS")
+        .stdin(Stdio::null());
+    if let Some(columns) = columns {
+        script.env("COLUMNS", columns);
+    }
+    let o = script
+        .output()
+        .expect("util-linux `script` runs quiver on a pseudo-terminal");
+    assert!(o.status.success(), "{}", stdout(&o));
+    stdout(&o).replace('\r', "")
+}
+
+/// Thirty numbered columns and a 300-character note.
+const WIDE: &str = "SELECT 0 AS c0, 1 AS c1, 2 AS c2, 3 AS c3, 4 AS c4, 5 AS c5, 6 AS c6, 7 AS c7, 8 AS c8, 9 AS c9, 10 AS c10, 11 AS c11, 12 AS c12, 13 AS c13, 14 AS c14, 15 AS c15, 16 AS c16, 17 AS c17, 18 AS c18, 19 AS c19, 20 AS c20, 21 AS c21, 22 AS c22, 23 AS c23, 24 AS c24, 25 AS c25, 26 AS c26, 27 AS c27, 28 AS c28, 29 AS c29, repeat('x', 300) AS note";
+
+#[test]
+fn tables_are_fitted_to_the_terminal() {
+    let widest = |text: &str| text.lines().map(|l| l.chars().count()).max().unwrap();
+    let out = on_a_terminal(Some("60"), &["-c", WIDE]);
+    assert!(widest(&out) <= 60, "wider than COLUMNS: {out}");
+    let header = out.lines().nth(1).unwrap();
+    let at = |name: &str| header.find(&format!(" {name} ")).unwrap_or(usize::MAX);
+    assert!(
+        at("c0") < at("c1") && at("c1") < at("…") && at("…") < at("note"),
+        "{out}"
+    );
+    assert!(
+        at("note") < usize::MAX && !header.contains(" c15 "),
+        "{out}"
+    );
+    let shown = header.matches(" c").count() + 1;
+    assert!(
+        out.ends_with(&format!("1 row, 31 columns ({shown} shown)\n")),
+        "{out}"
+    );
+    assert!(out.contains("xxx…"), "{out}");
+    // Without COLUMNS, the terminal's own width.
+    let out = on_a_terminal(None, &["-c", WIDE]);
+    assert!((61..=100).contains(&widest(&out)), "{out}");
+    assert!(out.contains("xxx…") && out.contains(" columns ("), "{out}");
+
+    // Only the table format on a terminal is fitted: not CSV there, and not a table sent to
+    // a pipe or to a file, even with COLUMNS set.
+    let csv = on_a_terminal(Some("60"), &["-c", WIDE, "--format", "csv"]);
+    assert!(
+        csv.contains(&"x".repeat(300)) && !csv.contains('…'),
+        "{csv}"
+    );
+    let piped = quiver()
+        .env("COLUMNS", "60")
+        .args(["-c", WIDE])
+        .output()
+        .unwrap();
+    let piped = stdout(&piped);
+    assert!(
+        piped.contains(" c15 ") && piped.contains(&"x".repeat(300)),
+        "{piped}"
+    );
+    assert!(piped.ends_with("\n1 row\n"), "{piped}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("wide.txt");
+    on_a_terminal(Some("60"), &["-c", WIDE, "-o", file.to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), piped);
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-mod common;
+use crate::common;
 use common::{quiver, testdata, text};
 
 /// Runs `quiver [args] -c sql` and returns standard output; fails the test on an error.
@@ -418,4 +418,54 @@ fn a_writer_killed_at_any_moment_leaves_a_table_with_exactly_its_commits() {
             "run {run_no}: killed after {delay} ms, {acknowledged} acknowledged, {rows} committed"
         );
     }
+}
+
+/// `verify` reads the log as the reader does: v2 checkpoints written as JSON, with their
+/// actions in sidecar Parquet files, are checked against replaying the commits, and a
+/// checkpoint whose sidecar is gone is reported (the reader refuses to start from it too).
+#[test]
+fn verify_checks_v2_json_checkpoints_and_their_sidecars() {
+    let Some(data) = testdata() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("t");
+    copy_dir(
+        &data.join("delta-kernel-rs/kernel/tests/data/v2-checkpoints-json-with-sidecars"),
+        &t,
+    );
+    let verify = |t: &Path| {
+        let o = quiver()
+            .args(["delta", "verify", &t.display().to_string()])
+            .output()
+            .unwrap();
+        (o.status.success(), text(&o.stdout))
+    };
+    let (ok, report) = verify(&t);
+    assert!(ok, "{report}");
+    for version in 1..=6 {
+        assert!(
+            report.contains(&format!("ok   checkpoint {version} agrees with the log")),
+            "{report}"
+        );
+        assert!(
+            report.contains(&format!("ok   {version}.crc agrees")),
+            "{report}"
+        );
+    }
+
+    let sidecar = std::fs::read_dir(t.join("_delta_log/_sidecars"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            name.starts_with("00000000000000000003.checkpoint.0000000002")
+        })
+        .expect("a sidecar of checkpoint 3");
+    std::fs::remove_file(sidecar).unwrap();
+    let (ok, report) = verify(&t);
+    assert!(!ok, "{report}");
+    assert!(
+        report.contains("FAIL checkpoint 3 does not read"),
+        "{report}"
+    );
+    assert!(report.contains("ok   checkpoint 4 agrees"), "{report}");
 }
