@@ -373,20 +373,20 @@ fn on_a_terminal(columns: Option<&str>, args: &[&str]) -> String {
         .map(quote)
         .collect::<Vec<_>>()
         .join(" ");
-    let mut script = Command::new("script");
-    script
+    // The shell `script` starts resets COLUMNS to the new width after `stty` resizes the
+    // terminal (bash's checkwinsize), so COLUMNS is given on quiver's own command line.
+    let command = match columns {
+        Some(columns) => format!("env COLUMNS={} {command}", quote(columns)),
+        None => format!("env -u COLUMNS {command}"),
+    };
+    let o = Command::new("script")
         .args([
             "-qec",
             &format!("stty rows 24 cols 100; {command}"),
             "/dev/null",
         ])
         .env_remove("QUIVER_LOG")
-        .env_remove("COLUMNS")
-        .stdin(Stdio::null());
-    if let Some(columns) = columns {
-        script.env("COLUMNS", columns);
-    }
-    let o = script
+        .stdin(Stdio::null())
         .output()
         .expect("util-linux `script` runs quiver on a pseudo-terminal");
     assert!(o.status.success(), "{}", stdout(&o));
