@@ -101,7 +101,10 @@ for (const file of files) {
           await q.query(sql);
           failures.push(`${where}: the wasm build wrote (${sql.split('\n')[0]})`);
         } catch (e) {
-          if (!/native-only/.test(e.message)) failures.push(`${where}: ${e.message}`);
+          // A write the file expects to fail for its text (a syntax error) fails the same
+          // way here: the SQL front end parses before the read-only rule looks at it.
+          const expected = record.kind === 'statement' && !record.ok && new RegExp(record.error).test(e.message);
+          if (!expected && !/native-only/.test(e.message)) failures.push(`${where}: ${e.message}`);
         }
         // What a write prints, and a write that must fail, are checked by the native run
         // of the same file (tests/integration/slt.rs).
