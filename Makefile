@@ -7,7 +7,7 @@ export CARGO_TARGET_DIR
 # Builds are CPU-bound; keep the machine responsive on small boxes.
 CARGO ?= cargo
 
-.PHONY: demo test setup test-rust test-wasm test-js test-web web wasm fmt-check lint bench compare clean
+.PHONY: demo test setup test-rust test-python test-wasm test-js test-web web wasm fmt-check lint bench compare clean
 
 ## Run the guided tour: builds the CLI and runs `quiver demo`. It builds with the same
 ## features as the tests (`cargo test --no-run`), so a later `make test` rebuilds nothing.
@@ -16,8 +16,9 @@ demo: setup
 	$(CARGO_TARGET_DIR)/debug/quiver demo
 
 ## Run every test: formatting and lints (native and wasm32), unit, sqllogictest, corpora,
-## TPC-H, CLI, the wasm build check, and the npm package in Node and headless Chromium.
-test: setup fmt-check lint test-rust test-js test-web
+## TPC-H, CLI, the Python package, the wasm build check, and the npm package in Node and
+## headless Chromium.
+test: setup fmt-check lint test-rust test-python test-js test-web
 
 setup:
 	@scripts/setup.sh
@@ -27,6 +28,11 @@ fmt-check:
 
 test-rust:
 	$(CARGO) test --workspace --no-fail-fast
+
+## The Python package (python/): built with maturin into a venv (~/.cache/quiver/venv) from
+## the same target dir, then its pytest suite against pyarrow, polars, pandas and deltalake.
+test-python: setup
+	python/scripts/test.sh
 
 # The engine must always compile for the browser; this builds it (and the wasm crate) for
 # wasm32-unknown-unknown and prints the module size.

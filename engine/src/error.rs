@@ -142,6 +142,20 @@ impl Error {
         }
     }
 
+    /// Where a syntax error is in the SQL text, as 1-based `(line, column)`, when the parser
+    /// located it (sqlparser writes `at Line: L, Column: C` into its messages, and the front
+    /// end adds the position of an unexpected end of input); `None` for other errors.
+    pub fn syntax_position(&self) -> Option<(u64, u64)> {
+        let Error::Syntax { message, .. } = self else {
+            return None;
+        };
+        let rest = &message[message.rfind("Line: ")? + "Line: ".len()..];
+        let (line, rest) = rest.split_once(',')?;
+        let rest = rest.trim_start().strip_prefix("Column: ")?;
+        let column: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        Some((line.trim().parse().ok()?, column.parse().ok()?))
+    }
+
     /// The DataFusion error this one came from, if any: what stock DataFusion would have
     /// reported (used to run DataFusion's own test files unchanged).
     pub fn as_datafusion(&self) -> Option<&DataFusionError> {

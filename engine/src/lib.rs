@@ -45,6 +45,7 @@ mod session;
 pub mod sources;
 pub mod sql;
 mod stores;
+mod timeseries;
 
 pub use error::{Error, Result};
 pub use host::{HostConfig, StoreFactory};

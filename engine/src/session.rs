@@ -104,6 +104,7 @@ impl Session {
             .with_config(session_config)
             .with_runtime_env(runtime)
             .with_default_features()
+            .with_query_planner(Arc::new(crate::timeseries::TimeSeriesQueryPlanner))
             .build();
 
         // Delta snapshots belong to the session (and its clones), not to the host's
@@ -125,6 +126,7 @@ impl Session {
         );
         let ctx = SessionContext::new_with_state(state);
         ctx.register_udf(crate::delta::variant_to_json_udf());
+        crate::timeseries::register(&ctx).map_err(Error::from_datafusion)?;
         paths.attach(ctx.state_weak_ref());
         Ok(Self { ctx, paths })
     }

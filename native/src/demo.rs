@@ -204,7 +204,7 @@ WHERE r = 1 ORDER BY borough",
     },
     Step {
         title: "Time buckets: trips and average fare per week in March (partition pruning on month)",
-        sql: "SELECT date_trunc('week', pickup_at) AS week, count(*) AS trips, round(avg(fare), 2) AS avg_fare
+        sql: "SELECT time_bucket(INTERVAL '1 week', pickup_at) AS week, count(*) AS trips, round(avg(fare), 2) AS avg_fare
 FROM '$DEMO/trips/' WHERE month = '2026-03'
 GROUP BY week ORDER BY week",
     },
@@ -298,7 +298,15 @@ pub fn run(rt: &Runtime, session: Session, keep_in: Option<&Path>) -> ExitCode {
         ),
         None => "The sample files are removed now. To keep them and explore at the prompt:\n  quiver demo --dir quiver-demo && quiver quiver-demo/trips/ quiver-demo/zones.csv quiver-demo/rides".to_string(),
     };
-    if say(&outro).is_err() {
+    // The sample folder the other hints name: the kept one, or the one they suggest keeping.
+    let rides = match keep_in {
+        Some(_) => format!("{dir_sql}/rides"),
+        None => "quiver-demo/rides".to_string(),
+    };
+    let python = format!(
+        "From Python (pip install ./python):\n  import quiver; quiver.sql(\"SELECT payment, count(*) FROM '{rides}' GROUP BY 1\").to_polars()"
+    );
+    if say(&outro).is_err() || say(&python).is_err() {
         return ExitCode::SUCCESS;
     }
     runner.finish()

@@ -21,7 +21,7 @@ fi
 py="$venv/bin/python"
 
 # name==version pins, or a bare name for any version.
-wanted=("maturin==1.16.*" pytest polars pandas "pyarrow==26.0.1" "deltalake==1.6.6" mypy)
+wanted=("maturin==1.16.*" pytest polars pandas "pyarrow==26.0.1" "deltalake==1.6.6" "duckdb==2.0.0" mypy)
 missing=$("$py" - "${wanted[@]}" <<'PY'
 import sys
 from importlib.metadata import PackageNotFoundError, version

@@ -8,7 +8,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use quiver::delta::DeltaWriter;
-use quiver::host::Resources;
+use quiver::host::{Resources, S3Options};
 use quiver::mmap::MmapChoice;
 use quiver::run::Router;
 use quiver_engine::Session;
@@ -23,7 +23,6 @@ use crate::relation::{Body, Relation};
 use crate::report::Report;
 use crate::runtime::Runtime;
 use crate::size::parse_size;
-use crate::storage;
 
 /// What a connection's Python objects share: the router (and through it the session) and the
 /// runtime its statements run on.
@@ -54,13 +53,16 @@ impl Connection {
         threads: Option<usize>,
         storage_options: Vec<(String, String)>,
     ) -> PyResult<Self> {
+        let s3 = S3Options::parse(storage_options)
+            .map_err(|e| PyValueError::new_err(format!("storage_options: {e}")))?;
         let resources = Resources {
             memory_limit,
             threads,
             temp_dir: None,
             mmap: MmapChoice::never(),
+            s3,
         };
-        let config = storage::with_options(quiver::host::config(&resources), &storage_options)?;
+        let config = quiver::host::config(&resources);
         let runtime = Runtime::new(threads)
             .map_err(|e| errors::Error::new_err(format!("cannot start the runtime: {e}")))?;
         let session = Session::new(config).map_err(errors::engine)?;
@@ -85,8 +87,9 @@ impl Connection {
                 let stream = router.execute(statement).await.map_err(errors::to_py)?;
                 interchange::collect(stream).await?;
             }
+            let plan_only = lazy && last.is_query();
             match last {
-                Parsed::Sql(statement) if lazy && is_query(&statement) => {
+                Parsed::Sql(statement) if plan_only => {
                     let plan = router
                         .session()
                         .plan(statement)
@@ -103,13 +106,6 @@ impl Connection {
         })?;
         Ok(Relation::new(Arc::clone(&self.shared), body))
     }
-}
-
-/// True for a plain query (`SELECT`, `VALUES`, `WITH ...`): it has no effect, so it can wait.
-fn is_query(statement: &datafusion::sql::parser::Statement) -> bool {
-    use datafusion::sql::parser::Statement;
-    use datafusion::sql::sqlparser::ast::Statement as Sql;
-    matches!(statement, Statement::Statement(s) if matches!(**s, Sql::Query(_)))
 }
 
 #[pymethods]

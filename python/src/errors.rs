@@ -90,7 +90,7 @@ pub fn engine(e: EngineError) -> PyErr {
 
 fn engine_to_py(e: EngineError, message: String) -> PyErr {
     match e {
-        EngineError::Syntax { .. } => sql_error(message),
+        EngineError::Syntax { .. } => sql_error(message, e.syntax_position()),
         EngineError::TableNotFound { .. } => TableNotFoundError::new_err(message),
         EngineError::NotFound { .. }
         | EngineError::CorruptFile { .. }
@@ -115,7 +115,7 @@ fn datafusion_to_py(e: &DataFusionError, message: String) -> PyErr {
             Some(first) => datafusion_to_py(first, message),
             None => Error::new_err(message),
         },
-        DataFusionError::SQL(..) => sql_error(message),
+        DataFusionError::SQL(..) => SqlError::new_err(message),
         DataFusionError::Plan(_)
         | DataFusionError::SchemaError(..)
         | DataFusionError::NotImplemented(_) => SqlError::new_err(message),
@@ -128,9 +128,8 @@ fn datafusion_to_py(e: &DataFusionError, message: String) -> PyErr {
     }
 }
 
-/// A `SqlError` carrying the line and column a syntax error message names.
-fn sql_error(message: String) -> PyErr {
-    let location = line_and_column(&message);
+/// A `SqlError` carrying the line and column of a syntax error.
+fn sql_error(message: String, location: Option<(u64, u64)>) -> PyErr {
     let err = SqlError::new_err(message);
     if let Some((line, column)) = location {
         Python::attach(|py| {
@@ -142,15 +141,6 @@ fn sql_error(message: String) -> PyErr {
         });
     }
     err
-}
-
-/// Finds `Line: L, Column: C` (sqlparser's way of locating an error) in a message.
-fn line_and_column(message: &str) -> Option<(u64, u64)> {
-    let rest = &message[message.rfind("Line: ")? + "Line: ".len()..];
-    let (line, rest) = rest.split_once(',')?;
-    let rest = rest.trim_start().strip_prefix("Column: ")?;
-    let column: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    Some((line.trim().parse().ok()?, column.parse().ok()?))
 }
 
 /// Runs `f`, turning a panic inside it into `InternalError` (PyO3 would raise its own
@@ -172,20 +162,4 @@ pub fn panic_to_py(during: &str, payload: &(dyn std::any::Any + Send)) -> PyErr 
     InternalError::new_err(format!(
         "internal error (a bug in Quiver, please report it): panic while {during}: {message}"
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::line_and_column;
-
-    #[test]
-    fn finds_line_and_column_in_parser_messages() {
-        assert_eq!(
-            line_and_column(
-                "syntax error: Expected: end of statement, found: 2 at Line: 2, Column: 7"
-            ),
-            Some((2, 7))
-        );
-        assert_eq!(line_and_column("table 't' not found"), None);
-    }
 }

@@ -25,7 +25,6 @@ mod relation;
 mod report;
 mod runtime;
 mod size;
-mod storage;
 
 /// The native part of the `quiver` package; `quiver/__init__.py` re-exports it.
 #[pymodule]

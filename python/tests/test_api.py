@@ -145,7 +145,7 @@ def test_memory_limit_and_threads_are_checked():
 
 def test_storage_options_are_checked():
     quiver.connect(storage_options={"AWS_REGION": "eu-west-1", "AWS_ALLOW_HTTP": "true"})
-    with pytest.raises(ValueError, match="unknown key 'not_a_setting'"):
+    with pytest.raises(ValueError, match="storage_options: unknown S3 setting 'not_a_setting'"):
         quiver.connect(storage_options={"not_a_setting": "1"})
 
 

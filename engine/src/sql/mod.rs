@@ -7,15 +7,16 @@
 //!
 //! | form | example | parsed as |
 //! |---|---|---|
-//! | DataFusion SQL | `SELECT ... FROM t VERSION AS OF 3` | DataFusion's parser, in the session's dialect; time travel in the Databricks dialect when the session's has none |
+//! | DataFusion SQL | `SELECT ... FROM t VERSION AS OF 3` | DataFusion's parser, in the session's dialect; time travel in the Databricks dialect when the session's has none; ASOF joins in both DuckDB's and Snowflake's forms ([`asof`]) |
 //! | `DESCRIBE HISTORY` | `DESCRIBE HISTORY delta.`/t` LIMIT 5` | a query of `delta_history(...)` |
 //! | Delta DDL | `OPTIMIZE t ZORDER BY (a)` | [`delta_ddl`]'s Spark/Databricks grammar |
 //!
-//! Adding a statement form (time-series SQL is next) is one variant of [`Form`], its
+//! Adding a statement form (MATCH_RECOGNIZE is next) is one variant of [`Form`], its
 //! recogniser in [`Form::of`] and its parser in [`Form::parse`]. The REPL's "is this
 //! statement finished?" ([`statement_complete`]) and the explorer's splitting use the same
 //! tokenizer, so no host keeps a scanner of its own.
 
+mod asof;
 mod delta_ddl;
 mod history;
 mod script;
@@ -36,6 +37,16 @@ pub enum Parsed {
     Sql(Statement),
     /// A Delta statement outside DataFusion's grammar, which only a writer can run.
     Delta(DeltaStatement),
+}
+
+impl Parsed {
+    /// Whether this is a query and nothing else (`SELECT`, `VALUES`, `WITH ... SELECT`):
+    /// a statement a frontend may plan now and run later, as often as it likes, because
+    /// running it changes nothing.
+    pub fn is_query(&self) -> bool {
+        use datafusion::sql::sqlparser::ast::Statement as Ast;
+        matches!(self, Parsed::Sql(Statement::Statement(s)) if matches!(**s, Ast::Query(_)))
+    }
 }
 
 /// How to parse: the dialect and the parser's recursion limit (the session's settings).
@@ -90,7 +101,18 @@ impl Form {
         match self {
             Form::DataFusion => {
                 let as_of = piece.has_words("AS", "OF");
-                out.extend(parse_datafusion(&piece.positioned_text(), options, as_of)?);
+                let text = piece.positioned_text();
+                if !piece.has_word("ASOF") {
+                    out.extend(parse_datafusion(&text, options, as_of)?);
+                    return Ok(());
+                }
+                let text = asof::duckdb_form(&text, options.dialect).unwrap_or(text);
+                for mut parsed in parse_datafusion(&text, options, as_of)? {
+                    if let Parsed::Sql(statement) = &mut parsed {
+                        asof::nest(statement);
+                    }
+                    out.push(parsed);
+                }
             }
             Form::DescribeHistory => {
                 let query = history::as_query(piece, options.dialect)?;

@@ -47,6 +47,11 @@ impl Piece<'_> {
         self.word(i).is_some_and(|w| w == a) && self.word(i + 1).is_some_and(|w| w == b)
     }
 
+    /// True when the unquoted word `a` appears anywhere in the piece.
+    pub fn has_word(&self, a: &str) -> bool {
+        (0..self.tokens.len()).any(|i| self.word(i).is_some_and(|w| w == a))
+    }
+
     /// True when the unquoted words `a` and `b` follow each other anywhere in the piece.
     pub fn has_words(&self, a: &str, b: &str) -> bool {
         (0..self.tokens.len()).any(|i| self.words_at(i, a, b))
@@ -105,14 +110,14 @@ fn piece<'a>(
 
 /// Turns tokenizer locations (line, column in characters) into byte offsets, walking forward
 /// only, so a whole script costs one pass.
-struct Offsets<'a> {
+pub(super) struct Offsets<'a> {
     sql: &'a str,
     byte: usize,
     at: Location,
 }
 
 impl<'a> Offsets<'a> {
-    fn new(sql: &'a str) -> Self {
+    pub(super) fn new(sql: &'a str) -> Self {
         Self {
             sql,
             byte: 0,
@@ -120,7 +125,7 @@ impl<'a> Offsets<'a> {
         }
     }
 
-    fn byte_at(&mut self, target: Location) -> usize {
+    pub(super) fn byte_at(&mut self, target: Location) -> usize {
         if target < self.at {
             // Locations only move forward within a script; start over if one does not.
             *self = Self::new(self.sql);

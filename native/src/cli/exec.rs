@@ -197,7 +197,7 @@ impl Runner {
             max_width: self
                 .output
                 .is_none()
-                .then(super::size::terminal_width)
+                .then(super::width::terminal_width)
                 .flatten(),
         };
         let format = self.format;

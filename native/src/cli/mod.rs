@@ -2,7 +2,7 @@
 
 mod exec;
 mod repl;
-mod size;
+mod width;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -48,7 +48,7 @@ pub struct Args {
     pub output: Option<PathBuf>,
 
     /// Memory operators may use before spilling to disk, such as 2GB or 512MiB.
-    #[arg(long, value_name = "SIZE", value_parser = size::parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = quiver::host::parse_size)]
     pub memory_limit: Option<usize>,
 
     /// Worker threads (and query partitions); the number of cores by default.
@@ -179,6 +179,7 @@ pub fn main() -> ExitCode {
             // SAFETY: see above: files are not truncated or changed in place while read.
             unsafe { MmapChoice::auto() }
         },
+        s3: quiver::host::S3Options::default(),
     };
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     rt.enable_all();
