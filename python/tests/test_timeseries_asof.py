@@ -212,6 +212,9 @@ def test_asof_plans_show_the_operator():
         "SELECT t.id, q.qid FROM trades t ASOF JOIN quotes q ON t.sym = q.sym AND t.ts >= q.ts"
     ).explain()
     assert "AsofJoin" in plan and "AsofJoinExec" in plan, plan
+    # Only the columns the query and the condition use are read from either side.
+    for unused in ("price", "venue", "bid"):
+        assert unused not in plan, plan
 
 
 @pytest.mark.parametrize(

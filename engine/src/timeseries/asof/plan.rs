@@ -126,6 +126,16 @@ impl UserDefinedLogicalNodeCore for AsofJoin {
         )
     }
 
+    /// Projection push-down: an output column comes from one side; the columns the keys and
+    /// times read are added by the optimizer.
+    fn necessary_children_exprs(&self, output_columns: &[usize]) -> Option<Vec<Vec<usize>>> {
+        let left_len = self.left.schema().fields().len();
+        let (left, right): (Vec<usize>, Vec<usize>) =
+            output_columns.iter().copied().partition(|&i| i < left_len);
+        let right = right.into_iter().map(|i| i - left_len).collect();
+        Some(vec![left, right])
+    }
+
     fn with_exprs_and_inputs(&self, exprs: Vec<Expr>, inputs: Vec<LogicalPlan>) -> Result<Self> {
         let [left, right]: [LogicalPlan; 2] = inputs
             .try_into()
