@@ -19,6 +19,17 @@ from moto.server import ThreadedMotoServer
 import quiver
 
 
+def client(endpoint: str):
+    """boto3's S3 client for the moto server at `endpoint`, with its test credentials."""
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        region_name="us-east-1",
+    )
+
+
 @pytest.fixture(scope="module")
 def s3():
     """A moto server on a free loopback port, with a bucket `lake`; its storage options."""
@@ -28,13 +39,7 @@ def s3():
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
-    boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        region_name="us-east-1",
-    ).create_bucket(Bucket="lake")
+    client(endpoint).create_bucket(Bucket="lake")
     options = {
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_ACCESS_KEY_ID": "test",
@@ -49,13 +54,7 @@ def s3():
 def upload_parquet(endpoint: str, key: str, table: pa.Table) -> None:
     buf = io.BytesIO()
     pq.write_table(table, buf)
-    boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        region_name="us-east-1",
-    ).put_object(Bucket="lake", Key=key, Body=buf.getvalue())
+    client(endpoint).put_object(Bucket="lake", Key=key, Body=buf.getvalue())
 
 
 def test_s3_parquet_through_storage_options(s3):
