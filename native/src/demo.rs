@@ -2,9 +2,11 @@
 //!
 //! Everything is generated here (no download): three months of taxi-like trips as Parquet in
 //! hive-style `month=YYYY-MM` folders, a zone lookup table as CSV, and daily weather as an
-//! Arrow IPC file. The tour then queries them by path, joins across formats, uses the
-//! partition column, writes a result in another format, and keeps trips in a Delta table
-//! that it changes and reads back at its earlier versions.
+//! Arrow IPC file, and an hour of trades and quotes for three symbols as Parquet. The tour
+//! queries them by path, joins across formats, uses the partition column, matches trades
+//! with quotes (ASOF JOIN) and finds order patterns (MATCH_RECOGNIZE), writes a result in
+//! another format, and keeps trips in a Delta table that it changes and reads back at its
+//! earlier versions.
 //!
 //! Each step runs through the same [`Runner`] as `quiver -c`, so the demo shows exactly what
 //! a user typing the statement would see, tables fitted to the terminal included.
@@ -164,6 +166,89 @@ fn write_sample(dir: &Path) -> Result<(), String> {
         w.write(&batch).map_err(|e| err(&e))?;
         w.close().map_err(|e| err(&e))?;
     }
+    write_market(dir, &mut rng)
+}
+
+/// An hour of market data for three symbols: quotes (bid/ask) every few seconds, and trades
+/// at random moments near the quote in force, mostly small with a few large ones.
+fn write_market(dir: &Path, rng: &mut Rng) -> Result<(), String> {
+    let err = |e: &dyn std::fmt::Display| e.to_string();
+    // 2026-03-02 09:30:00, the market's open.
+    let open = (i64::from(FIRST_DAY) + 60) * DAY_MICROS + (9 * 3600 + 1800) * 1_000_000;
+    let hour = 3_600_000_000i64;
+    let (mut q_sym, mut q_ts, mut bid, mut ask) = (vec![], vec![], vec![], vec![]);
+    let (mut t_sym, mut t_ts, mut price, mut size) = (vec![], vec![], vec![], vec![]);
+    for (sym, start) in [("ACME", 42.0), ("BOLT", 17.5), ("CRUX", 103.0)] {
+        let mut mid: f64 = start;
+        let mut ts = open;
+        let mut quotes = vec![];
+        while ts < open + hour {
+            mid = (mid * (1.0 + (rng.unit() - 0.5) * 0.002) * 100.0).round() / 100.0;
+            quotes.push((ts, mid));
+            q_sym.push(sym);
+            q_ts.push(ts);
+            bid.push(mid - 0.01);
+            ask.push(mid + 0.01);
+            ts += 1_000_000 + (rng.next() % 4_000_000) as i64;
+        }
+        for _ in 0..1500 {
+            let at = open + (rng.next() % hour as u64) as i64;
+            // The quote in force: the last one at or before the trade.
+            let i = quotes.partition_point(|(t, _)| *t <= at).max(1) - 1;
+            t_sym.push(sym);
+            t_ts.push(at);
+            price.push(((quotes[i].1 + (rng.unit() - 0.5) * 0.04) * 100.0).round() / 100.0);
+            size.push(if rng.unit() < 0.08 {
+                1000 + (rng.next() % 4000) as i64
+            } else {
+                1 + (rng.next() % 300) as i64
+            });
+        }
+    }
+    let ts_field = |name| {
+        Field::new(
+            name,
+            DataType::Timestamp(TimeUnit::Microsecond, None),
+            false,
+        )
+    };
+    let quotes = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("sym", DataType::Utf8, false),
+            ts_field("ts"),
+            Field::new("bid", DataType::Float64, false),
+            Field::new("ask", DataType::Float64, false),
+        ])),
+        vec![
+            Arc::new(StringArray::from(q_sym)),
+            Arc::new(TimestampMicrosecondArray::from(q_ts)),
+            Arc::new(Float64Array::from(bid)),
+            Arc::new(Float64Array::from(ask)),
+        ],
+    )
+    .map_err(|e| err(&e))?;
+    let trades = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("sym", DataType::Utf8, false),
+            ts_field("ts"),
+            Field::new("price", DataType::Float64, false),
+            Field::new("size", DataType::Int64, false),
+        ])),
+        vec![
+            Arc::new(StringArray::from(t_sym)),
+            Arc::new(TimestampMicrosecondArray::from(t_ts)),
+            Arc::new(Float64Array::from(price)),
+            Arc::new(Int64Array::from(size)),
+        ],
+    )
+    .map_err(|e| err(&e))?;
+    for (name, batch) in [("quotes", quotes), ("trades", trades)] {
+        let file =
+            std::fs::File::create(dir.join(format!("{name}.parquet"))).map_err(|e| err(&e))?;
+        let mut w = ArrowWriter::try_new(file, batch.schema(), None).map_err(|e| err(&e))?;
+        w.write(&batch).map_err(|e| err(&e))?;
+        w.close().map_err(|e| err(&e))?;
+    }
     Ok(())
 }
 
@@ -207,6 +292,26 @@ WHERE r = 1 ORDER BY borough",
         sql: "SELECT time_bucket(INTERVAL '1 week', pickup_at) AS week, count(*) AS trips, round(avg(fare), 2) AS avg_fare
 FROM '$DEMO/trips/' WHERE month = '2026-03'
 GROUP BY week ORDER BY week",
+    },
+    Step {
+        title: "ASOF JOIN: each trade with the quote in force when it happened",
+        sql: "SELECT t.sym, count(*) AS trades, round(avg(t.price - (q.bid + q.ask) / 2), 4) AS avg_vs_mid,
+       max(t.ts - q.ts) AS oldest_quote_used
+FROM '$DEMO/trades.parquet' t
+ASOF JOIN '$DEMO/quotes.parquet' q ON t.sym = q.sym AND t.ts >= q.ts
+GROUP BY t.sym ORDER BY t.sym",
+    },
+    Step {
+        title: "MATCH_RECOGNIZE: a large trade, a small one within 10 s, then a large one within 60 s",
+        sql: "SELECT sym, count(*) AS patterns, min(t1) AS first_seen, max(n) AS longest
+FROM '$DEMO/trades.parquet' MATCH_RECOGNIZE (
+  PARTITION BY sym ORDER BY ts
+  MEASURES FIRST(a.ts) AS t1, count(*) AS n
+  PATTERN (a x*? b y*? c)
+  DEFINE a AS size >= 1000,
+         b AS size < 50 AND ts <= a.ts + INTERVAL '10 seconds',
+         c AS size >= 1000 AND ts <= b.ts + INTERVAL '60 seconds')
+GROUP BY sym ORDER BY sym",
     },
     Step {
         title: "Write a result as Parquet, then read it back",
@@ -275,7 +380,7 @@ pub fn run(rt: &Runtime, session: Session, keep_in: Option<&Path>) -> ExitCode {
 
     let mut runner = Runner::new(session, Format::Table, None, None, false);
     let intro = format!(
-        "Quiver demo: sample data written to {dir_str}\n  trips/month=2026-0{{1,2,3}}/part-0.parquet, zones.csv, weather.arrow\n"
+        "Quiver demo: sample data written to {dir_str}\n  trips/month=2026-0{{1,2,3}}/part-0.parquet, zones.csv, weather.arrow, trades.parquet, quotes.parquet\n"
     );
     if say(&intro).is_err() {
         return ExitCode::SUCCESS;

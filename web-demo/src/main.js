@@ -7,7 +7,7 @@ import { AsyncQuiver } from 'quiver-wasm';
 import { columnsOf, draw, suggest } from './chart.js';
 import { Editor } from './editor.js';
 import { Grid } from './grid.js';
-import { SAMPLE, groupDropped, groupPicked } from './sources.js';
+import { MARKET, SAMPLE, groupDropped, groupPicked } from './sources.js';
 import { atVersion, quoteIdent, readsTable, tableNameFor, uniqueName, versionRead } from './sql.js';
 
 const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
@@ -599,21 +599,28 @@ async function addGroups({ files, folders }) {
   }
 }
 
-async function loadSample() {
-  if (state.tables.has(SAMPLE.name)) {
-    editor.value = SAMPLE.query;
-    return run();
-  }
+/** Makes a sample's tables (each by SQL, kept as Parquet), then runs its query with the names
+ * the tables got. */
+async function loadSample(sample) {
+  const names = new Map();
   try {
-    const bytes = await busy('Making the sample…', async () => {
-      const ipc = await state.quiver.query(SAMPLE.sql);
-      return state.quiver.convert(ipc, 'parquet');
-    });
-    const name = await addTable(`${SAMPLE.name}.parquet`, { type: 'bytes', bytes });
-    if (name) {
-      editor.value = SAMPLE.query.replace(/\bweather\b/, quoteIdent(name));
-      await run();
+    for (const { name, sql } of sample.tables) {
+      if (state.tables.has(name)) {
+        names.set(name, name);
+        continue;
+      }
+      const bytes = await busy('Making the sample…', async () => {
+        const ipc = await state.quiver.query(sql);
+        return state.quiver.convert(ipc, 'parquet');
+      });
+      const got = await addTable(`${name}.parquet`, { type: 'bytes', bytes });
+      if (!got) return;
+      names.set(name, got);
     }
+    let query = sample.query;
+    for (const [name, got] of names) query = query.replace(new RegExp(`\\b${name}\\b`, 'g'), quoteIdent(got));
+    editor.value = query;
+    await run();
   } catch (e) {
     showError(`Could not make the sample: ${e.message}`);
   }
@@ -694,7 +701,8 @@ function wire() {
     e.preventDefault();
     loadUrl($('url-input').value);
   });
-  $('sample-data').addEventListener('click', () => whenStarted('the sample data', loadSample));
+  $('sample-data').addEventListener('click', () => whenStarted('the sample data', () => loadSample(SAMPLE)));
+  $('sample-market').addEventListener('click', () => whenStarted('the market sample', () => loadSample(MARKET)));
   for (const tab of document.querySelectorAll('.tab')) tab.addEventListener('click', () => showTab(tab.dataset.tab));
   for (const id of ['chart-type', 'chart-x', 'chart-y']) $(id).addEventListener('change', chartChanged);
   $('export-csv').addEventListener('click', () => exportResult('csv'));

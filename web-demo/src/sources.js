@@ -60,8 +60,7 @@ export async function groupDropped(dataTransfer) {
  * from seasonal curves and deterministic noise, so the page has something to show with no
  * files at all. */
 export const SAMPLE = {
-  name: 'weather',
-  sql: `WITH cities(city, country, base, swing, wet) AS (VALUES
+  tables: [{ name: 'weather', sql: `WITH cities(city, country, base, swing, wet) AS (VALUES
     ('Oslo', 'Norway', 6.0, 9.5, 2.2), ('Madrid', 'Spain', 15.0, 9.0, 1.2),
     ('Singapore', 'Singapore', 27.5, 1.0, 6.5), ('Sydney', 'Australia', 18.0, -5.0, 3.3),
     ('Chicago', 'United States', 10.0, 14.0, 2.6), ('Nairobi', 'Kenya', 19.0, 1.5, 2.5)),
@@ -70,9 +69,44 @@ SELECT CAST(DATE '2022-01-01' + CAST(d AS INT) AS DATE) AS day, city, country,
   round(base - swing * cos(2 * pi() * (d - 15) / 365.25)
         + 4 * (abs(sin(d * 12.9898 + length(city) * 78.233) * 43758.5453) % 1 - 0.5), 1) AS temperature_c,
   round(greatest(0, wet * (abs(sin(d * 4.1414 + length(city) * 3.7) * 24634.6345) % 1) * 3 - wet), 1) AS rain_mm
-FROM days CROSS JOIN cities ORDER BY day, city`,
+FROM days CROSS JOIN cities ORDER BY day, city` }],
   query: `SELECT city, round(avg(temperature_c), 1) AS avg_temperature_c, round(sum(rain_mm)) AS rain_mm
 FROM weather
 GROUP BY city
 ORDER BY avg_temperature_c DESC`,
+};
+
+/** The market sample: an hour of quotes (every 5 seconds) and trades for three made-up
+ * symbols, deterministic, to show an ASOF JOIN (each trade with the quote in force) and time
+ * buckets. */
+const OPEN = 1772443800; // 2026-03-02 09:30:00 UTC, in seconds
+export const MARKET = {
+  tables: [
+    {
+      name: 'quotes',
+      sql: `WITH syms(sym, base) AS (VALUES ('ACME', 42.0), ('BOLT', 17.5), ('CRUX', 103.0)),
+  s AS (SELECT value AS i FROM generate_series(0, 719))
+SELECT sym, to_timestamp_seconds(${OPEN} + i * 5) AS ts,
+  round(base * (1 + 0.01 * sin(i / 40.0 + length(sym))), 2) - 0.01 AS bid,
+  round(base * (1 + 0.01 * sin(i / 40.0 + length(sym))), 2) + 0.01 AS ask
+FROM s CROSS JOIN syms ORDER BY ts, sym`,
+    },
+    {
+      name: 'trades',
+      sql: `WITH syms(sym, base) AS (VALUES ('ACME', 42.0), ('BOLT', 17.5), ('CRUX', 103.0)),
+  s AS (SELECT value AS i FROM generate_series(0, 1499)),
+  t AS (SELECT sym, base, (i * 7919 + length(sym) * 104729) % 3600 AS sec,
+          abs(sin(i * 12.9898 + length(sym) * 78.233) * 43758.5453) % 1 AS u FROM s CROSS JOIN syms)
+SELECT sym, to_timestamp_seconds(${OPEN} + sec) AS ts,
+  round(base * (1 + 0.01 * sin(sec / 200.0 + length(sym))) + (u - 0.5) * 0.04, 2) AS price,
+  CAST(CASE WHEN u < 0.08 THEN 1000 + u * 40000 ELSE 1 + u * 300 END AS BIGINT) AS size
+FROM t ORDER BY ts, sym`,
+    },
+  ],
+  query: `-- Each trade with the quote in force when it happened, in 10-minute buckets.
+SELECT t.sym, time_bucket(INTERVAL '10 minutes', t.ts) AS bucket, count(*) AS n_trades,
+  round(avg(t.price - (q.bid + q.ask) / 2), 4) AS vs_mid
+FROM trades t ASOF JOIN quotes q ON t.sym = q.sym AND t.ts >= q.ts
+GROUP BY 1, 2
+ORDER BY 2, 1`,
 };

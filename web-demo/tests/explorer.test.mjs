@@ -350,6 +350,24 @@ test('the sample data and its charts: bars for a grouped query, a line over time
   assert.equal(await chart.locator('circle.dot').count(), await rowCount(page));
 });
 
+test('the market sample: an ASOF JOIN of trades with quotes, in time buckets', { skip }, async (t) => {
+  const page = await open(t);
+  const before = await ranCount(page);
+  await page.click(id('sample-market'));
+  await settled(page, before);
+  await tableListed(page, 'trades');
+  await tableListed(page, 'quotes');
+  // Three symbols over six 10-minute buckets; every trade is at or after the first quote, so
+  // the inner ASOF join keeps all 4500.
+  assert.equal(await rowCount(page), 18);
+  const rows = await gridRows(page);
+  assert.equal(rows.reduce((sum, r) => sum + Number(r[2]), 0), 4500);
+  // Quotes come every 5 seconds, so the quote in force is the one less than 5 s before.
+  await runSql(page, `SELECT count(*) AS n, count(*) FILTER (WHERE q.ts <= t.ts AND t.ts < q.ts + INTERVAL '5 seconds') AS ok
+    FROM trades t ASOF JOIN quotes q ON t.sym = q.sym AND t.ts >= q.ts`);
+  assert.deepEqual((await gridRows(page))[0].map(Number), [4500, 4500]);
+});
+
 test('COVID-19_NYT: drop the folder, see its columns, chart a grouped query', { skip }, async (t) => {
   const page = await open(t);
   const answers = oracle(COVID);

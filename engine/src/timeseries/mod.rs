@@ -2,6 +2,7 @@
 //! and DataFusion 55 does not plan.
 //!
 //! - [`asof`]: `ASOF JOIN`, in DuckDB's and Snowflake's forms.
+//! - [`match_recognize`]: MATCH_RECOGNIZE, an SQL:2016 subset.
 //! - [`functions`]: `time_bucket` (DuckDB's), `time_windows` (hopping windows) and the
 //!   `session_id` window function.
 //!
@@ -20,12 +21,16 @@ use datafusion::prelude::SessionContext;
 
 pub(crate) mod asof;
 mod functions;
+pub(crate) mod match_recognize;
 
 /// Registers the time-series functions and the ASOF join's relation planner in a session's
 /// context.
 pub(crate) fn register(ctx: &SessionContext) -> Result<()> {
     functions::register(ctx);
     ctx.register_relation_planner(Arc::new(asof::plan::AsofRelationPlanner))?;
+    ctx.register_relation_planner(Arc::new(
+        match_recognize::plan::MatchRecognizeRelationPlanner,
+    ))?;
     Ok(())
 }
 
@@ -40,9 +45,10 @@ impl QueryPlanner for TimeSeriesQueryPlanner {
         plan: &LogicalPlan,
         session: &dyn Session,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        DefaultPhysicalPlanner::with_extension_planners(vec![Arc::new(
-            asof::exec::AsofExtensionPlanner,
-        )])
+        DefaultPhysicalPlanner::with_extension_planners(vec![
+            Arc::new(asof::exec::AsofExtensionPlanner),
+            Arc::new(match_recognize::exec::MatchRecognizeExtensionPlanner),
+        ])
         .create_physical_plan(plan, session)
         .await
     }

@@ -305,6 +305,16 @@ fn the_demo_runs() {
     );
     assert!(out.contains("2026-03"), "{out}");
     assert!(out.contains("revenue"), "{out}");
+    // The market steps: ASOF JOIN and MATCH_RECOGNIZE ran and showed each symbol.
+    assert!(out.contains("ASOF JOIN '"), "{out}");
+    assert!(out.contains("MATCH_RECOGNIZE ("), "{out}");
+    assert!(
+        out.contains("avg_vs_mid") && out.contains("patterns"),
+        "{out}"
+    );
+    for sym in ["ACME", "BOLT", "CRUX"] {
+        assert!(out.matches(sym).count() >= 2, "{sym} missing: {out}");
+    }
     let csv = |args: &[&str]| {
         let o = run(&[args, &["--format", "csv"]].concat());
         assert!(o.status.success(), "{}", stderr(&o));
