@@ -34,6 +34,9 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+// The plan codecs serve the cluster, which is native-only.
+#[cfg(not(target_arch = "wasm32"))]
+pub mod codec;
 pub mod delta;
 mod error;
 mod host;
@@ -55,5 +58,7 @@ pub use session::Session;
 /// Re-exported so frontends and tests use exactly the engine's DataFusion and Arrow.
 pub use datafusion;
 pub use datafusion::arrow;
+#[cfg(not(target_arch = "wasm32"))]
+pub use datafusion_proto;
 pub use object_store;
 pub use parquet;

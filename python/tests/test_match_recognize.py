@@ -143,6 +143,15 @@ def condition_menu(rng: random.Random, var: str, used: set[str]):
             and rows[i]["ts"] <= rows[j]["ts"] + 4,
         ),
         (
+            f"ts <= {other}.ts + 3",
+            lambda rows, i, s, m, v, o=other: (j := last_of(m, s, v, o, i)) is not None
+            and rows[i]["ts"] <= rows[j]["ts"] + 3,
+        ),
+        (
+            f"FIRST(ts) + {t // 10} > ts",
+            lambda rows, i, s, m, v: rows[s]["ts"] + t // 10 > rows[i]["ts"],
+        ),
+        (
             f"ts - FIRST(ts) < {t // 10}",
             lambda rows, i, s, m, v: rows[i]["ts"] - rows[s]["ts"] < t // 10,
         ),
@@ -400,7 +409,10 @@ def test_plan_shows_the_operator():
     con.register("ev", pa.table({"sym": ["p"], "ts": [1], "size": [3]}))
     plan = con.sql(
         "SELECT * FROM ev MATCH_RECOGNIZE (PARTITION BY sym ORDER BY ts MEASURES count(*) AS n "
-        "PATTERN (a b*?) DEFINE a AS size > 1, b AS size > a.size)"
+        "PATTERN (a b*?) DEFINE a AS size > 1, b AS size > a.size AND ts <= a.ts + 5)"
     ).explain()
     assert "MatchRecognizeExec" in plan
     assert "pattern=(a b*?)" in plan
+    # A bound on the ORDER BY key by an earlier row ends the search once passed.
+    assert "per match, bounds the key" in plan
+    assert plan.count("bounds the key") == 1, plan

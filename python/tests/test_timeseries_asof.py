@@ -230,6 +230,13 @@ def test_asof_plans_show_the_operator():
         ("SELECT * FROM trades t ASOF JOIN quotes q ON t.sym = q.sym AND t.sym >= q.sym",
          "it takes timestamps, dates or numbers"),
         ("SELECT * FROM trades t ASOF JOIN quotes q USING (nope, ts)", "USING column nope"),
+        # A floating-point or mixed integer/float time in Snowflake's (DataFusion's) form.
+        ("SELECT * FROM trades t ASOF JOIN quotes q MATCH_CONDITION (t.price >= q.bid)",
+         "MATCH_CONDITION compares floating-point times (Float64)"),
+        ("SELECT * FROM trades t ASOF JOIN quotes q MATCH_CONDITION (t.ts <= q.bid) ON t.sym = q.sym",
+         "MATCH_CONDITION compares floating-point times"),
+        ("SELECT * FROM trades t ASOF JOIN quotes q MATCH_CONDITION (t.ts <= q.sym)",
+         "it takes timestamps, dates or numbers"),
         ("SELECT * FROM trades t ASOF JOIN quotes q", None),
     ],
 )

@@ -122,21 +122,21 @@ const ASCENDING_NULLS_FIRST: SortOptions = SortOptions {
 /// The physical ASOF join (see the module's notes).
 #[derive(Debug)]
 pub(crate) struct AsofJoinExec {
-    left: Arc<dyn ExecutionPlan>,
-    right: Arc<dyn ExecutionPlan>,
-    on: Vec<(Arc<dyn PhysicalExpr>, Arc<dyn PhysicalExpr>)>,
-    left_time: Arc<dyn PhysicalExpr>,
-    right_time: Arc<dyn PhysicalExpr>,
-    direction: Direction,
-    inclusive: bool,
-    keep_unmatched: bool,
-    schema: SchemaRef,
+    pub(crate) left: Arc<dyn ExecutionPlan>,
+    pub(crate) right: Arc<dyn ExecutionPlan>,
+    pub(crate) on: Vec<(Arc<dyn PhysicalExpr>, Arc<dyn PhysicalExpr>)>,
+    pub(crate) left_time: Arc<dyn PhysicalExpr>,
+    pub(crate) right_time: Arc<dyn PhysicalExpr>,
+    pub(crate) direction: Direction,
+    pub(crate) inclusive: bool,
+    pub(crate) keep_unmatched: bool,
+    pub(crate) schema: SchemaRef,
     properties: Arc<PlanProperties>,
 }
 
 impl AsofJoinExec {
     #[allow(clippy::too_many_arguments)]
-    fn new(
+    pub(crate) fn new(
         left: Arc<dyn ExecutionPlan>,
         right: Arc<dyn ExecutionPlan>,
         on: Vec<(Arc<dyn PhysicalExpr>, Arc<dyn PhysicalExpr>)>,

@@ -17,7 +17,8 @@
 //!
 //! The inequality picks the direction: `>=` / `>` the latest right row at or before the
 //! left row's time, `<=` / `<` the earliest at or after it. Keys and times that are NULL
-//! never match. Times may be timestamps, dates, integers or floats; both sides of each
+//! never match. Times may be timestamps, dates, integers or floats (floats in DuckDB's form
+//! only: the `MATCH_CONDITION` form refuses them, as DataFusion's does); both sides of each
 //! comparison are cast to their common type.
 
 pub(crate) mod exec;

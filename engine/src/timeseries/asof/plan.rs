@@ -379,9 +379,27 @@ fn plan_asof(
                 "the condition {text} must compare a column of the left side with one of the right side (filter rows in WHERE)"
             )));
         };
+        if is_match_condition
+            && !matches!(
+                op,
+                Operator::GtEq | Operator::Gt | Operator::LtEq | Operator::Lt
+            )
+        {
+            return Err(asof_err(format!(
+                "MATCH_CONDITION takes one of >=, >, <= or <, not {op}: {text}"
+            )));
+        }
         let (sa, sb) = (side(&a, &ls, &rs), side(&b, &ls, &rs));
         let (l, r, op) = match (sa, sb) {
             (Side::Left, Side::Right) => (*a, *b, op),
+            // As in DataFusion, MATCH_CONDITION names the left side first.
+            (Side::Right, Side::Left) if is_match_condition => {
+                let flipped = op.swap().unwrap_or(op);
+                return Err(asof_err(format!(
+                    "MATCH_CONDITION's left operand must read the left side only: write \
+                     {b} {flipped} {a} for {text}"
+                )));
+            }
             (Side::Right, Side::Left) => (*b, *a, op.swap().unwrap_or(op)),
             _ => {
                 return Err(asof_err(format!(
@@ -394,7 +412,8 @@ fn plan_asof(
             Operator::GtEq | Operator::Gt | Operator::LtEq | Operator::Lt => {
                 if marker.is_none() && !is_match_condition {
                     return Err(asof_err(format!(
-                        "the inequality belongs in MATCH_CONDITION, not in ON: {text}"
+                        "ON takes only equalities joined by AND (the one inequality belongs in \
+                         MATCH_CONDITION): {text}"
                     )));
                 }
                 if time.is_some() {
@@ -428,6 +447,15 @@ fn plan_asof(
         _ => (Direction::Forward, false),
     };
     let (left_time, right_time, time_type) = coerce_pair(lt, rt, &ls, &rs, "the inequality")?;
+    // DataFusion's ASOF join (the MATCH_CONDITION form's semantics) refuses floating-point
+    // times; DuckDB's form takes them, as DuckDB does.
+    if marker.is_none() && matches!(time_type, DataType::Float32 | DataType::Float64) {
+        return Err(asof_err(format!(
+            "MATCH_CONDITION compares floating-point times ({time_type}), which this form does \
+             not take; cast them to an integer or a timestamp, or use DuckDB's form \
+             (ASOF JOIN ... ON t.ts >= q.ts)"
+        )));
+    }
     if !super::exec::orderable(&time_type) {
         return Err(asof_err(format!(
             "the inequality compares values of type {time_type}; it takes timestamps, dates or numbers"

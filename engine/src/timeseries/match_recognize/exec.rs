@@ -23,13 +23,17 @@ use datafusion::arrow::array::{
 use datafusion::arrow::compute::{SortOptions, and, concat_batches, take};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::row::{OwnedRow, RowConverter, Rows, SortField};
+use datafusion::common::tree_node::TreeNode;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{LogicalPlan, UserDefinedLogicalNode};
+use datafusion::logical_expr::{Operator, Volatility};
+use datafusion::physical_expr::expressions::{BinaryExpr, Column};
+use datafusion::physical_expr::utils::collect_columns;
 use datafusion::physical_expr::{
     Distribution, EquivalenceProperties, LexOrdering, OrderingRequirements, Partitioning,
-    PhysicalExpr, PhysicalSortExpr,
+    PhysicalExpr, PhysicalSortExpr, ScalarFunctionExpr,
 };
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -39,7 +43,7 @@ use datafusion::physical_plan::{
 use datafusion::physical_planner::{ExtensionPlanner, PhysicalPlanner};
 use futures::StreamExt;
 
-use super::pattern::{Conditions, Matcher, Program};
+use super::pattern::{Conditions, Matcher, Pattern, Program, Verdict};
 use super::plan::{Anchor, MatchRecognize, Nav, Skip};
 
 const ASCENDING_NULLS_FIRST: SortOptions = SortOptions {
@@ -55,21 +59,92 @@ pub(crate) struct PhysicalCondition {
     pub row_local: bool,
 }
 
+/// A stateful conjunct that bounds the first ORDER BY key by values of rows already in the
+/// match (`ts <= a.ts + INTERVAL '10 seconds'`): once it fails at a row, it fails at every
+/// later row of the partition while those rows stay, because the key only grows (or only
+/// shrinks, for a descending key) within a partition.
+#[derive(Debug, Clone)]
+struct Bound {
+    /// The key's column in the input.
+    key: usize,
+    /// The navigations the bound's side reads, none of them of the current row.
+    navs: Vec<usize>,
+}
+
+impl Bound {
+    /// `expr`'s bound on the key `(column, descending)`, if it is one.
+    fn find(
+        expr: &Arc<dyn PhysicalExpr>,
+        (key, descending): (usize, bool),
+        width: usize,
+        navs: &[Nav],
+    ) -> Option<Bound> {
+        let bin = expr.downcast_ref::<BinaryExpr>()?;
+        let is_key = |e: &Arc<dyn PhysicalExpr>| {
+            e.downcast_ref::<Column>().is_some_and(|c| c.index() == key)
+        };
+        // (whether the condition keeps the key below the other side, the other side)
+        let (below, other) = match (bin.op(), is_key(bin.left()), is_key(bin.right())) {
+            (Operator::Lt | Operator::LtEq, true, false) => (true, bin.right()),
+            (Operator::Gt | Operator::GtEq, true, false) => (false, bin.right()),
+            (Operator::Gt | Operator::GtEq, false, true) => (true, bin.left()),
+            (Operator::Lt | Operator::LtEq, false, true) => (false, bin.left()),
+            _ => return None,
+        };
+        // An ascending key can only pass an upper bound for good, a descending one a lower.
+        if below == descending {
+            return None;
+        }
+        let mut read = Vec::new();
+        for column in collect_columns(other) {
+            let k = column.index().checked_sub(width)?;
+            if navs.get(k)?.anchor == Anchor::Current {
+                return None;
+            }
+            read.push(k);
+        }
+        if read.is_empty() || !deterministic(other) {
+            return None;
+        }
+        Some(Bound { key, navs: read })
+    }
+}
+
+/// A conjunct that reads the match so far, and the bound on the key it is, if it is one.
+type Stateful = (Arc<dyn PhysicalExpr>, Option<Bound>);
+
+/// Whether an expression gives the same value for the same inputs (no `random()`).
+fn deterministic(expr: &Arc<dyn PhysicalExpr>) -> bool {
+    let mut ok = true;
+    let _ = expr.apply(|e| {
+        if let Some(f) = e.downcast_ref::<ScalarFunctionExpr>()
+            && f.fun().signature().volatility == Volatility::Volatile
+        {
+            ok = false;
+            return Ok(TreeNodeRecursion::Stop);
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    ok
+}
+
 /// The physical MATCH_RECOGNIZE (see the module's notes).
 #[derive(Debug)]
 pub(crate) struct MatchRecognizeExec {
-    input: Arc<dyn ExecutionPlan>,
-    partition_by: Vec<Arc<dyn PhysicalExpr>>,
-    order_by: Vec<PhysicalSortExpr>,
-    program: Arc<Program>,
-    /// The pattern as written in plans.
-    pattern: String,
-    names: Vec<String>,
-    conditions: Vec<PhysicalCondition>,
-    navs: Vec<Nav>,
-    skip: Skip,
-    define_schema: SchemaRef,
-    schema: SchemaRef,
+    pub(crate) input: Arc<dyn ExecutionPlan>,
+    pub(crate) partition_by: Vec<Arc<dyn PhysicalExpr>>,
+    pub(crate) order_by: Vec<PhysicalSortExpr>,
+    pub(crate) program: Arc<Program>,
+    /// The pattern `program` was compiled from.
+    pub(crate) pattern: Pattern,
+    pub(crate) names: Vec<String>,
+    pub(crate) conditions: Vec<PhysicalCondition>,
+    pub(crate) navs: Vec<Nav>,
+    pub(crate) skip: Skip,
+    pub(crate) define_schema: SchemaRef,
+    pub(crate) schema: SchemaRef,
+    /// Per condition, the bound on the ORDER BY key it is, if it is one.
+    bounds: Vec<Option<Bound>>,
     properties: Arc<PlanProperties>,
 }
 
@@ -80,7 +155,7 @@ impl MatchRecognizeExec {
         partition_by: Vec<Arc<dyn PhysicalExpr>>,
         order_by: Vec<PhysicalSortExpr>,
         program: Arc<Program>,
-        pattern: String,
+        pattern: Pattern,
         names: Vec<String>,
         conditions: Vec<PhysicalCondition>,
         navs: Vec<Nav>,
@@ -96,7 +171,20 @@ impl MatchRecognizeExec {
             EmissionType::Incremental,
             Boundedness::Bounded,
         ));
+        let key = order_by.first().and_then(|s| {
+            let column = s.expr.downcast_ref::<Column>()?;
+            Some((column.index(), s.options.descending))
+        });
+        let width = input.schema().fields().len();
+        let bounds = conditions
+            .iter()
+            .map(|c| match key {
+                Some(key) if !c.row_local => Bound::find(&c.expr, key, width, &navs),
+                _ => None,
+            })
+            .collect();
         MatchRecognizeExec {
+            bounds,
             input,
             partition_by,
             order_by,
@@ -128,9 +216,15 @@ impl DisplayAs for MatchRecognizeExec {
             let keys: Vec<String> = self.partition_by.iter().map(|e| e.to_string()).collect();
             write!(f, "partition_by=[{}], ", keys.join(", "))?;
         }
-        write!(f, "pattern=({})", self.pattern)?;
-        for c in &self.conditions {
-            let how = if c.row_local { "" } else { " per match" };
+        write!(f, "pattern=(")?;
+        self.pattern.fmt_with(f, &self.names)?;
+        write!(f, ")")?;
+        for (c, bound) in self.conditions.iter().zip(&self.bounds) {
+            let how = match (c.row_local, bound) {
+                (true, _) => "",
+                (false, None) => " per match",
+                (false, Some(_)) => " per match, bounds the key",
+            };
             write!(f, ", {}: {}{how}", self.names[c.var], c.expr)?;
         }
         Ok(())
@@ -231,6 +325,7 @@ impl ExecutionPlan for MatchRecognizeExec {
             converter,
             program: Arc::clone(&self.program),
             conditions: self.conditions.clone(),
+            bounds: self.bounds.clone(),
             names: self.names.clone(),
             navs: self.navs.clone(),
             skip: self.skip,
@@ -275,6 +370,7 @@ struct Runner {
     converter: Option<RowConverter>,
     program: Arc<Program>,
     conditions: Vec<PhysicalCondition>,
+    bounds: Vec<Option<Bound>>,
     /// The variables' names, for the classifier column.
     names: Vec<String>,
     navs: Vec<Nav>,
@@ -370,10 +466,10 @@ impl Runner {
             &RecordBatchOptions::new().with_row_count(Some(n)),
         )?;
         let mut local: Vec<Option<BooleanArray>> = vec![None; self.names.len()];
-        let mut stateful: Vec<Vec<Arc<dyn PhysicalExpr>>> = vec![Vec::new(); self.names.len()];
-        for c in &self.conditions {
+        let mut stateful: Vec<Vec<Stateful>> = vec![Vec::new(); self.names.len()];
+        for (c, bound) in self.conditions.iter().zip(&self.bounds) {
             if !c.row_local {
-                stateful[c.var].push(Arc::clone(&c.expr));
+                stateful[c.var].push((Arc::clone(&c.expr), bound.clone()));
                 continue;
             }
             let value = c.expr.evaluate(&define_batch)?.into_array(n)?;
@@ -383,10 +479,25 @@ impl Runner {
                 None => value,
             });
         }
+        // Bounds first: the row where one fails for good ends the search sooner.
+        let mut refs = vec![Vec::new(); self.names.len()];
+        for (var, conjuncts) in stateful.iter_mut().enumerate() {
+            conjuncts.sort_by_key(|(_, bound)| bound.is_none());
+            for bound in conjuncts.iter().filter_map(|(_, b)| b.as_ref()) {
+                for &k in &bound.navs {
+                    if let Anchor::First(v) | Anchor::Last(v) = self.navs[k].anchor
+                        && !refs[var].contains(&v)
+                    {
+                        refs[var].push(v);
+                    }
+                }
+            }
+        }
         let mut conditions = PartitionConditions {
             rows,
             local,
             stateful,
+            refs,
             navs: &self.navs,
             define_schema: &self.define_schema,
         };
@@ -462,8 +573,10 @@ struct PartitionConditions<'a> {
     rows: &'a RecordBatch,
     /// Per variable, the AND of its row-local conjuncts (None: there are none).
     local: Vec<Option<BooleanArray>>,
-    /// Per variable, the conjuncts that read the match so far.
-    stateful: Vec<Vec<Arc<dyn PhysicalExpr>>>,
+    /// Per variable, the conjuncts that read the match so far, bounds on the key first.
+    stateful: Vec<Vec<Stateful>>,
+    /// Per variable, the variables its bounds read.
+    refs: Vec<Vec<usize>>,
     navs: &'a [Nav],
     define_schema: &'a SchemaRef,
 }
@@ -494,14 +607,14 @@ impl PartitionConditions<'_> {
 }
 
 impl Conditions for PartitionConditions<'_> {
-    fn holds(&mut self, var: usize, row: usize, start: usize, mapped: &[usize]) -> Result<bool> {
+    fn holds(&mut self, var: usize, row: usize, start: usize, mapped: &[usize]) -> Result<Verdict> {
         if let Some(local) = &self.local[var]
             && !local.value(row)
         {
-            return Ok(false);
+            return Ok(Verdict::Fails);
         }
         if self.stateful[var].is_empty() {
-            return Ok(true);
+            return Ok(Verdict::Holds);
         }
         let mut columns: Vec<ArrayRef> = self
             .rows
@@ -521,14 +634,33 @@ impl Conditions for PartitionConditions<'_> {
             columns,
             &RecordBatchOptions::new().with_row_count(Some(1)),
         )?;
-        for expr in &self.stateful[var] {
+        for (expr, bound) in &self.stateful[var] {
             let value = expr.evaluate(&batch)?.into_array(1)?;
             let value = value.as_boolean();
-            if !(value.is_valid(0) && value.value(0)) {
-                return Ok(false);
+            if value.is_valid(0) && value.value(0) {
+                continue;
             }
+            let for_good = bound.as_ref().is_some_and(|b| {
+                // A NULL key may be followed by keys that pass; and a bound that reads the
+                // row being tested (the first row of its own variable) moves with it.
+                self.rows.column(b.key).is_valid(row)
+                    && b.navs.iter().all(|&k| match self.navs[k].anchor {
+                        Anchor::First(v) if v == var => mapped.contains(&v),
+                        Anchor::Last(v) if v == var => false,
+                        _ => true,
+                    })
+            });
+            return Ok(if for_good {
+                Verdict::FailsOnward
+            } else {
+                Verdict::Fails
+            });
         }
-        Ok(true)
+        Ok(Verdict::Holds)
+    }
+
+    fn onward_refs(&self, var: usize) -> &[usize] {
+        &self.refs[var]
     }
 }
 
@@ -581,13 +713,12 @@ impl ExtensionPlanner for MatchRecognizeExtensionPlanner {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let pattern = PatternText(mr).to_string();
         Ok(Some(Arc::new(MatchRecognizeExec::new(
             Arc::clone(&physical_inputs[0]),
             partition_by,
             order_by,
             Arc::new(mr.pattern.compile()?),
-            pattern,
+            mr.pattern.clone(),
             mr.names.clone(),
             conditions,
             mr.navs.clone(),
@@ -595,13 +726,5 @@ impl ExtensionPlanner for MatchRecognizeExtensionPlanner {
             Arc::new(mr.define_schema.as_arrow().clone()),
             Arc::new(mr.schema.as_arrow().clone()),
         ))))
-    }
-}
-
-struct PatternText<'a>(&'a MatchRecognize);
-
-impl fmt::Display for PatternText<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.pattern.fmt_with(f, &self.0.names)
     }
 }

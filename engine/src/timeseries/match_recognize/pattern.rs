@@ -19,7 +19,7 @@ use datafusion::sql::sqlparser::ast::{
 const MAX_PROGRAM: usize = 100_000;
 
 /// A row pattern over variables numbered in order of first appearance.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Pattern {
     /// One row mapped to the variable.
     Var(usize),
@@ -104,6 +104,18 @@ impl Pattern {
                 }
             }
         })
+    }
+
+    /// Whether every variable the pattern names is below `count`.
+    pub(crate) fn vars_below(&self, count: usize) -> bool {
+        match self {
+            Pattern::Var(v) => *v < count,
+            Pattern::Start | Pattern::End => true,
+            Pattern::Concat(parts) | Pattern::Alternation(parts) => {
+                parts.iter().all(|p| p.vars_below(count))
+            }
+            Pattern::Repeat { body, .. } => body.vars_below(count),
+        }
     }
 
     /// Compiles the pattern to the matcher's program.
@@ -307,6 +319,31 @@ impl Program {
     }
 }
 
+impl Program {
+    /// Whether every path from instruction `pc` to a match tries `var`, and maps no row to
+    /// a variable of `avoid` before it does.
+    fn must_try(&self, pc: usize, var: usize, avoid: &[usize]) -> bool {
+        let mut seen = vec![false; self.code.len()];
+        let mut todo = vec![pc];
+        while let Some(at) = todo.pop() {
+            if std::mem::replace(&mut seen[at], true) {
+                continue;
+            }
+            match self.code[at] {
+                Inst::Var(v) if v == var => {}
+                Inst::Var(v) if avoid.contains(&v) => return false,
+                Inst::Match => return false,
+                Inst::Split(a, b) => todo.extend([a, b]),
+                Inst::Jump(to) => todo.push(to),
+                Inst::Var(_) | Inst::Save(_) | Inst::Progress(_) | Inst::Start | Inst::End => {
+                    todo.push(at + 1)
+                }
+            }
+        }
+        true
+    }
+}
+
 /// A split that prefers taking another iteration (greedy) or leaving (reluctant).
 fn split_to(body: usize, exit: usize, greedy: bool) -> Inst {
     if greedy {
@@ -316,11 +353,27 @@ fn split_to(body: usize, exit: usize, greedy: bool) -> Inst {
     }
 }
 
+/// A DEFINE condition's answer for one row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    Holds,
+    Fails,
+    /// Fails, and would fail at every later row of the partition too, as long as the rows
+    /// mapped to the variables of [`Conditions::onward_refs`] stay as they are. (A bound on
+    /// the ORDER BY key, `ts <= a.ts + INTERVAL '10 seconds'`, once passed.)
+    FailsOnward,
+}
+
 /// What the matcher asks of the DEFINE conditions.
 pub(crate) trait Conditions {
     /// Whether row `row` may be mapped to `var`, given the rows `start..row` already mapped
     /// (`mapped[i]` is the variable of row `start + i`).
-    fn holds(&mut self, var: usize, row: usize, start: usize, mapped: &[usize]) -> Result<bool>;
+    fn holds(&mut self, var: usize, row: usize, start: usize, mapped: &[usize]) -> Result<Verdict>;
+
+    /// The variables whose rows a [`Verdict::FailsOnward`] for `var` depends on.
+    fn onward_refs(&self, _var: usize) -> &[usize] {
+        &[]
+    }
 }
 
 enum Backtrack {
@@ -335,6 +388,12 @@ pub(crate) struct Matcher<'p> {
     slots: Vec<usize>,
     /// The variable of each row of the current match.
     pub mapped: Vec<usize>,
+    /// Per variable, the row from which it cannot match while the match's rows before that
+    /// row stay as they are (a [`Verdict::FailsOnward`]).
+    dead_from: Vec<Option<usize>>,
+    /// Whether every path from an instruction to a match must try a variable before it
+    /// maps a row to a variable that variable's verdicts depend on (see [`Self::doomed`]).
+    must_try: std::collections::HashMap<(usize, usize), bool>,
 }
 
 impl<'p> Matcher<'p> {
@@ -344,7 +403,39 @@ impl<'p> Matcher<'p> {
             stack: Vec::new(),
             slots: vec![usize::MAX; program.slots],
             mapped: Vec::new(),
+            dead_from: Vec::new(),
+            must_try: std::collections::HashMap::new(),
         }
+    }
+
+    /// Whether the path resumed at `pc`, `pos` cannot reach a match: it must try a variable
+    /// known to fail from a row at or before `pos`, and on the way it maps no row to a
+    /// variable that knowledge depends on.
+    fn doomed(&mut self, pc: usize, pos: usize, start: usize, conditions: &dyn Conditions) -> bool {
+        for var in 0..self.dead_from.len() {
+            let Some(from) = self.dead_from[var] else {
+                continue;
+            };
+            let refs = conditions.onward_refs(var);
+            // Rows from `from` to `pos` were mapped after the verdict: none may be a
+            // variable it depends on.
+            if from > pos
+                || self.mapped[from - start..pos - start]
+                    .iter()
+                    .any(|v| refs.contains(v))
+            {
+                continue;
+            }
+            let program = self.program;
+            let must = *self
+                .must_try
+                .entry((pc, var))
+                .or_insert_with(|| program.must_try(pc, var, refs));
+            if must {
+                return true;
+            }
+        }
+        false
     }
 
     /// The preferred match starting at `start` in a partition of `len` rows: its end (the
@@ -359,18 +450,33 @@ impl<'p> Matcher<'p> {
         self.stack.clear();
         self.mapped.clear();
         self.slots.fill(usize::MAX);
+        self.dead_from.clear();
         let code = &self.program.code;
         let (mut pc, mut pos) = (0usize, start);
         loop {
             let ok = match code[pc] {
                 Inst::Var(v) => {
-                    if pos < len && conditions.holds(v, pos, start, &self.mapped)? {
-                        self.mapped.push(v);
-                        pos += 1;
-                        pc += 1;
-                        true
+                    let verdict = if pos < len {
+                        conditions.holds(v, pos, start, &self.mapped)?
                     } else {
-                        false
+                        Verdict::Fails
+                    };
+                    match verdict {
+                        Verdict::Holds => {
+                            self.mapped.push(v);
+                            pos += 1;
+                            pc += 1;
+                            true
+                        }
+                        Verdict::Fails => false,
+                        Verdict::FailsOnward => {
+                            if self.dead_from.len() <= v {
+                                self.dead_from.resize(v + 1, None);
+                            }
+                            let from = self.dead_from[v].map_or(pos, |f| f.min(pos));
+                            self.dead_from[v] = Some(from);
+                            false
+                        }
                     }
                 }
                 Inst::Split(first, second) => {
@@ -413,9 +519,18 @@ impl<'p> Matcher<'p> {
                     None => return Ok(None),
                     Some(Backtrack::Restore { slot, value }) => self.slots[slot] = value,
                     Some(Backtrack::Resume { pc: p, pos: q }) => {
+                        // Verdicts made after row `q` assumed rows this path remaps.
+                        for dead in &mut self.dead_from {
+                            if dead.is_some_and(|from| from > q) {
+                                *dead = None;
+                            }
+                        }
+                        self.mapped.truncate(q - start);
+                        if self.doomed(p, q, start, &*conditions) {
+                            continue;
+                        }
                         pc = p;
                         pos = q;
-                        self.mapped.truncate(pos - start);
                         break;
                     }
                 }
@@ -435,9 +550,139 @@ mod tests {
     struct Letters<'a>(&'a [&'a str], &'a [String]);
 
     impl Conditions for Letters<'_> {
-        fn holds(&mut self, var: usize, row: usize, _: usize, _: &[usize]) -> Result<bool> {
+        fn holds(&mut self, var: usize, row: usize, _: usize, _: &[usize]) -> Result<Verdict> {
             let name = &self.1[var];
-            Ok(name == "any" || self.0[row].contains(name.as_str()))
+            Ok(if name == "any" || self.0[row].contains(name.as_str()) {
+                Verdict::Holds
+            } else {
+                Verdict::Fails
+            })
+        }
+    }
+
+    /// `a` on rows divisible by 50, `b` on rows divisible by 7 within `window` rows after
+    /// the last `a`, `c` on rows divisible by 11 within `window` rows after the last `b`;
+    /// anything else always. With `onward`, a row past a window says so.
+    struct Windows {
+        names: Vec<String>,
+        window: usize,
+        onward: bool,
+        asked: usize,
+        refs: Vec<Vec<usize>>,
+    }
+
+    impl Windows {
+        fn new(names: Vec<String>, window: usize, onward: bool) -> Self {
+            let index = |n: &str| names.iter().position(|m| m == n).unwrap();
+            let refs = names
+                .iter()
+                .map(|n| match n.as_str() {
+                    "b" => vec![index("a")],
+                    "c" => vec![index("b")],
+                    _ => Vec::new(),
+                })
+                .collect();
+            Windows {
+                names,
+                window,
+                onward,
+                asked: 0,
+                refs,
+            }
+        }
+    }
+
+    impl Conditions for Windows {
+        fn holds(
+            &mut self,
+            var: usize,
+            row: usize,
+            start: usize,
+            mapped: &[usize],
+        ) -> Result<Verdict> {
+            self.asked += 1;
+            let last = |name: &str| {
+                let v = self.names.iter().position(|m| m == name).unwrap();
+                mapped.iter().rposition(|&m| m == v).map(|i| start + i)
+            };
+            let (divisor, after) = match self.names[var].as_str() {
+                "a" => {
+                    return Ok(if row.is_multiple_of(50) {
+                        Verdict::Holds
+                    } else {
+                        Verdict::Fails
+                    });
+                }
+                "b" => (7, last("a")),
+                "c" => (11, last("b")),
+                _ => return Ok(Verdict::Holds),
+            };
+            let Some(after) = after else {
+                return Ok(Verdict::Fails);
+            };
+            Ok(if row > after + self.window {
+                if self.onward {
+                    Verdict::FailsOnward
+                } else {
+                    Verdict::Fails
+                }
+            } else if row.is_multiple_of(divisor) {
+                Verdict::Holds
+            } else {
+                Verdict::Fails
+            })
+        }
+
+        fn onward_refs(&self, var: usize) -> &[usize] {
+            &self.refs[var]
+        }
+    }
+
+    #[test]
+    fn verdicts_that_hold_onward_cut_the_search() {
+        // The cut applies where every way on must try the failing variable first without
+        // remapping what it depends on: not when `a` may come again, nor when `y` may stand in
+        // for `b`, nor after a greedy gap (which reaches the end first); those are searched
+        // in full, and all must answer alike.
+        let cases = [
+            ("a x*? b y*? c", true),
+            ("a x* b y*? c", false),
+            ("a x*? a? b y*? c", false),
+            ("a x*? (b | y)+? c", false),
+        ];
+        for (pattern, cut) in cases {
+            for window in [3, 9, 30] {
+                let (p, names) = parse(pattern);
+                let program = p.compile().unwrap();
+                // Searches without the cut are quadratic: keep them short.
+                let len = if cut { 3000 } else { 400 };
+                let mut answers = Vec::new();
+                let mut asked = Vec::new();
+                for onward in [false, true] {
+                    let mut m = Matcher::new(&program);
+                    let mut conditions = Windows::new(names.clone(), window, onward);
+                    let found: Vec<_> = (0..len)
+                        .map(|start| {
+                            let end = m.find(start, len, &mut conditions).unwrap();
+                            end.map(|end| (end, m.mapped.clone()))
+                        })
+                        .collect();
+                    answers.push(found);
+                    asked.push(conditions.asked);
+                }
+                assert_eq!(answers[0], answers[1], "{pattern} window {window}");
+                assert!(
+                    answers[0].iter().any(Option::is_some),
+                    "{pattern} window {window}: some match"
+                );
+                // Without the cut every start whose `b` or `c` misses its window walks to
+                // the end of the partition; a 30-row window never misses.
+                if cut && window < 30 {
+                    assert!(asked[1] * 5 < asked[0], "{pattern} {window}: {asked:?}");
+                } else {
+                    assert!(asked[1] <= asked[0], "{pattern} {window}: {asked:?}");
+                }
+            }
         }
     }
 

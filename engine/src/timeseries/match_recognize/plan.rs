@@ -55,7 +55,9 @@ const NAV_PREFIX: &str = "__mr_nav_";
 const PLACEHOLDER_PREFIX: &str = "__mr_measure_";
 
 /// Where the search resumes after a match.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, serde::Serialize, serde::Deserialize,
+)]
 pub(crate) enum Skip {
     /// `AFTER MATCH SKIP PAST LAST ROW` (the default): at the row after the match.
     PastLastRow,
@@ -64,7 +66,9 @@ pub(crate) enum Skip {
 }
 
 /// The row a navigation starts from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, serde::Serialize, serde::Deserialize,
+)]
 pub(crate) enum Anchor {
     /// The row being tested.
     Current,
@@ -78,7 +82,9 @@ pub(crate) enum Anchor {
 
 /// A value from another row that a DEFINE condition reads: column `column` of the row
 /// `offset` rows after (negative: before) the anchor row, NULL outside the partition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, serde::Serialize, serde::Deserialize,
+)]
 pub(crate) struct Nav {
     pub anchor: Anchor,
     pub offset: i64,
@@ -139,9 +145,29 @@ impl PartialOrd for MatchRecognize {
 }
 
 impl MatchRecognize {
+    /// The schema DEFINE conditions are planned over: the input's columns, then one column
+    /// per navigation, of the type of the column it reads.
+    pub(crate) fn define_schema(input: &DFSchema, navs: &[Nav]) -> Result<DFSchema> {
+        let mut fields: Vec<_> = input
+            .iter()
+            .map(|(q, f)| (q.cloned(), Arc::clone(f)))
+            .collect();
+        for (k, nav) in navs.iter().enumerate() {
+            if nav.column >= input.fields().len() {
+                return plan_err!("MatchRecognize: navigation {k} reads a column the input lacks");
+            }
+            let t = input.field(nav.column).data_type().clone();
+            fields.push((
+                None,
+                Arc::new(Field::new(format!("{NAV_PREFIX}{k}"), t, true)),
+            ));
+        }
+        DFSchema::new_with_metadata(fields, input.metadata().clone())
+    }
+
     /// The node's output: the input's columns, then the match number, the row's position and
     /// its variable (NULL in an empty match's row).
-    fn output_schema(input: &DFSchema) -> Result<DFSchemaRef> {
+    pub(crate) fn output_schema(input: &DFSchema) -> Result<DFSchemaRef> {
         let mut fields: Vec<_> = input
             .iter()
             .map(|(q, f)| (q.cloned(), Arc::clone(f)))
@@ -367,19 +393,7 @@ fn plan_match_recognize(
             .map_err(|e| mr_err(format!("DEFINE {name}: {e}")))?;
         rewritten.push((var, name, definition));
     }
-    let mut define_fields: Vec<_> = input_schema
-        .iter()
-        .map(|(q, f)| (q.cloned(), Arc::clone(f)))
-        .collect();
-    for (k, nav) in navs.iter().enumerate() {
-        let t = input_schema.field(nav.column).data_type().clone();
-        define_fields.push((
-            None,
-            Arc::new(Field::new(format!("{NAV_PREFIX}{k}"), t, true)),
-        ));
-    }
-    let define_schema =
-        DFSchema::new_with_metadata(define_fields, input_schema.metadata().clone())?;
+    let define_schema = MatchRecognize::define_schema(&input_schema, &navs)?;
     let mut conditions = Vec::new();
     for (var, name, definition) in rewritten {
         let expr = context.sql_to_expr(definition, &define_schema)?;
