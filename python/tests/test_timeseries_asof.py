@@ -237,6 +237,8 @@ def test_asof_plans_show_the_operator():
          "MATCH_CONDITION compares floating-point times"),
         ("SELECT * FROM trades t ASOF JOIN quotes q MATCH_CONDITION (t.ts <= q.sym)",
          "it takes timestamps, dates or numbers"),
+        ("SELECT * FROM trades t ASOF JOIN quotes q ON t.sym = q.sym AND t.ts >= CAST(q.ts AS TIMESTAMP)",
+         "a time with a number"),
         ("SELECT * FROM trades t ASOF JOIN quotes q", None),
     ],
 )

@@ -446,6 +446,25 @@ fn plan_asof(
         Operator::LtEq => (Direction::Forward, true),
         _ => (Direction::Forward, false),
     };
+    // Times are compared as they are: both temporal or both numbers, never a string or a
+    // number read as a time.
+    let (ltype, rtype) = (lt.get_type(&ls)?, rt.get_type(&rs)?);
+    let temporal = |t: &DataType| {
+        matches!(
+            t,
+            DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64
+        )
+    };
+    if !super::exec::orderable(&ltype) || !super::exec::orderable(&rtype) {
+        return Err(asof_err(format!(
+            "the inequality compares {ltype} with {rtype}; it takes timestamps, dates or numbers"
+        )));
+    }
+    if temporal(&ltype) != temporal(&rtype) {
+        return Err(asof_err(format!(
+            "the inequality compares {ltype} with {rtype}: a time with a number; cast one side"
+        )));
+    }
     let (left_time, right_time, time_type) = coerce_pair(lt, rt, &ls, &rs, "the inequality")?;
     // DataFusion's ASOF join (the MATCH_CONDITION form's semantics) refuses floating-point
     // times; DuckDB's form takes them, as DuckDB does.
