@@ -7,7 +7,7 @@ export CARGO_TARGET_DIR
 # Builds are CPU-bound; keep the machine responsive on small boxes.
 CARGO ?= cargo
 
-.PHONY: demo test setup test-rust test-python test-wasm test-js test-web web wasm fmt-check lint bench compare clean
+.PHONY: demo test setup test-rust test-serve test-python test-wasm test-js test-web web wasm fmt-check lint bench compare clean
 
 ## Run the guided tour: builds the CLI and runs `quiver demo`. It builds with the same
 ## features as the tests (`cargo test --no-run`), so a later `make test` rebuilds nothing.
@@ -18,7 +18,7 @@ demo: setup
 ## Run every test: formatting and lints (native and wasm32), unit, sqllogictest, corpora,
 ## TPC-H, CLI, the Python package, the wasm build check, and the npm package in Node and
 ## headless Chromium.
-test: setup fmt-check lint test-rust test-python test-js test-web
+test: setup fmt-check lint test-rust test-serve test-python test-js test-web
 
 setup:
 	@scripts/setup.sh
@@ -28,6 +28,11 @@ fmt-check:
 
 test-rust:
 	$(CARGO) test --workspace --no-fail-fast
+
+## `quiver serve` as a user runs it: the binary over real HTTP on loopback, with pyarrow,
+## moto (S3), deltalake and the murr 0.3.1 client as the independent peers.
+test-serve: setup
+	tests/serve/run.sh
 
 ## The Python package (python/): built with maturin into a venv (~/.cache/quiver/venv) from
 ## the same target dir, then its pytest suite against pyarrow, polars, pandas and deltalake.

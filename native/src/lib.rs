@@ -6,14 +6,16 @@
 //! - [`run`]: the statement router every native frontend runs SQL through;
 //! - [`delta`]: Delta writes through the `deltalake` crate, and `quiver delta verify`;
 //! - [`host`]: the host configuration, with local, S3 and HTTP stores for reads and writes;
-//! - [`mmap`]: opt-in memory-mapped reads of local files.
+//! - [`mmap`]: opt-in memory-mapped reads of local files;
+//! - [`serve`]: `quiver serve`, batch key lookups over HTTP from polled partitions.
 //!
-//! Later: serving, shared memory and clusters, each attached to the router.
+//! Later: shared memory and clusters, each attached to the router.
 
 pub mod delta;
 mod error;
 pub mod host;
 pub mod mmap;
 pub mod run;
+pub mod serve;
 
 pub use error::{Error, Result};

@@ -103,6 +103,31 @@ pub enum Command {
         #[command(subcommand)]
         action: DeltaCommand,
     },
+    /// Serve batch key lookups over HTTP (Arrow IPC or JSON) from tables fed by date
+    /// partitions with _SUCCESS markers (local or S3) or a Delta table's newest version.
+    #[command(
+        after_help = "Example:\n  quiver serve --config serve.yml\n  curl -H 'Content-Type: application/json' -d '{\"keys\": [\"u1\"]}' \\\n       http://127.0.0.1:8080/v1/tables/user_features/fetch"
+    )]
+    Serve {
+        /// The YAML config: server settings and the tables to serve.
+        #[arg(long, short = 'c', value_name = "FILE")]
+        config: PathBuf,
+        /// Listen on this address instead of server.host.
+        #[arg(long)]
+        host: Option<String>,
+        /// Listen on this port instead of server.port (0 picks a free one).
+        #[arg(long)]
+        port: Option<u16>,
+        /// Keep converted files here instead of server.data_dir.
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// Check the config and exit (0 when it is valid).
+        #[arg(long)]
+        check: bool,
+        /// Load every table once, print each one's status, and exit.
+        #[arg(long, conflicts_with = "check")]
+        once: bool,
+    },
 }
 
 /// `quiver delta ...`.
@@ -161,7 +186,12 @@ fn parse_format(s: &str) -> Result<Format, String> {
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
     let args = Args::parse();
-    init_logging();
+    // A server reports its loads and reloads; other commands speak only of problems.
+    init_logging(if matches!(args.command, Some(Command::Serve { .. })) {
+        "warn,quiver=info"
+    } else {
+        "warn"
+    });
     std::panic::set_hook(Box::new(|info| {
         log::debug!("panic: {info}");
     }));
@@ -198,6 +228,28 @@ pub fn main() -> ExitCode {
 
     if let Some(Command::Demo { dir }) = &args.command {
         return crate::demo::run(&rt, session, dir.as_deref());
+    }
+    if let Some(Command::Serve {
+        config,
+        host,
+        port,
+        data_dir,
+        check,
+        once,
+    }) = &args.command
+    {
+        let options = quiver::serve::Options {
+            config: config.clone(),
+            host: host.clone(),
+            port: *port,
+            data_dir: data_dir.clone(),
+            check: *check,
+            once: *once,
+        };
+        return match rt.block_on(quiver::serve::run(options)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&e),
+        };
     }
 
     if let Err(e) = rt.block_on(register_paths(&session, &args.paths)) {
@@ -282,8 +334,8 @@ pub fn main() -> ExitCode {
     runner.finish()
 }
 
-fn init_logging() {
-    let env = env_logger::Env::default().filter_or("QUIVER_LOG", "warn");
+fn init_logging(default: &str) {
+    let env = env_logger::Env::default().filter_or("QUIVER_LOG", default);
     let _ = env_logger::Builder::from_env(env)
         .format_timestamp(None)
         .target(env_logger::Target::Stderr)
