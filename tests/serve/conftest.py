@@ -57,8 +57,11 @@ class Server:
         threading.Thread(target=self._drain_stderr, args=(self.proc,), daemon=True).start()
         deadline = time.monotonic() + 300
         line = ""
+        self.flight = None
         while time.monotonic() < deadline:
             line = self.proc.stdout.readline()
+            if "Arrow Flight on grpc://" in line:
+                self.flight = line.strip().rsplit(" ", 1)[1]
             if "listening on http://" in line or not line:
                 break
         if "listening on http://" not in line:

@@ -505,3 +505,39 @@ def test_the_murr_client_works_unchanged(tmp_path, servers):
     assert got.column_names == ["_idx", "click_rate"]
     assert got.schema.field("_idx").type == pa.uint32()
     assert got["_idx"].to_pylist() == [0, 2] and got["click_rate"].to_pylist() == [0.2, 0.1]
+
+
+def test_arrow_flight_do_get_answers_like_http(tmp_path, servers, features):
+    flight = pytest.importorskip("pyarrow.flight")
+    root, day1 = features
+    s = servers(config_for(tmp_path, {"users": table_config(root, ["user_id"], FEATURES)},
+                           flight_port=0, tokens=["sesame"]), tmp_path)
+    assert s.flight and s.flight.startswith("grpc://127.0.0.1:")
+    token = {"Authorization": "Bearer sesame"}
+    deadline = time.monotonic() + 300
+    while s.request("GET", "/readyz")[0] != 200:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    client = flight.FlightClient(s.flight)
+    options = flight.FlightCallOptions(headers=[(b"authorization", b"Bearer sesame")])
+    keys = [f"u{i:07d}" for i in range(0, 6000, 11)]
+    body = {"table": "users", "keys": keys, "columns": ["click_rate", "segment"], "layout": "sparse"}
+    got = client.do_get(flight.Ticket(json.dumps(body).encode()), options).read_all()
+    http, _ = s.fetch_arrow("users", {k: v for k, v in body.items() if k != "table"}, headers=token)
+    assert got.equals(http)
+    want = expected(day1, pa.table({"user_id": keys}), ["click_rate", "segment"], True)
+    assert got["_idx"].to_pylist() == want["_idx"].to_pylist()
+    # Discovery: the table, its schema and row count.
+    [info] = list(client.list_flights(options=options))
+    assert info.descriptor.path == [b"users"] and info.total_records == 5000
+    assert client.get_schema(flight.FlightDescriptor.for_path("users"), options).schema.names[0] == "user_id"
+    # Errors map to Flight statuses; writes are refused.
+    with pytest.raises(flight.FlightUnauthenticatedError):
+        client.do_get(flight.Ticket(json.dumps(body).encode())).read_all()
+    with pytest.raises(KeyError, match="TABLE_NOT_FOUND"):  # NOT_FOUND is ArrowKeyError
+        client.do_get(flight.Ticket(json.dumps({**body, "table": "nope"}).encode()), options).read_all()
+    with pytest.raises((pa.ArrowInvalid, flight.FlightError), match="UNKNOWN_COLUMN"):
+        client.do_get(flight.Ticket(json.dumps({**body, "columns": ["nope"]}).encode()), options).read_all()
+    with pytest.raises(pa.ArrowNotImplementedError, match="READ_ONLY"):
+        writer, _ = client.do_put(flight.FlightDescriptor.for_path("users"), pa.schema([("user_id", pa.string())]), options)
+        writer.close()

@@ -27,6 +27,8 @@ pub struct Config {
 pub struct ServerConfig {
     pub host: String,
     pub port: u16,
+    /// Arrow Flight (DoGet) on this port too; absent means no Flight.
+    pub flight_port: Option<u16>,
     /// Where converted partitions (Arrow IPC files) and each table's manifest live.
     pub data_dir: PathBuf,
     /// Keys per request.
@@ -56,6 +58,7 @@ impl Default for ServerConfig {
         Self {
             host: "127.0.0.1".into(),
             port: 8080,
+            flight_port: None,
             data_dir: PathBuf::from("/var/lib/quiver-serve"),
             max_keys: 100_000,
             max_columns: 1024,

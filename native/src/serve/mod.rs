@@ -13,10 +13,12 @@
 //! - [`table`]: one version's key index and gathers;
 //! - [`fetch`]: request bodies and answer encodings;
 //! - [`state`]: tables, reloads and status;
-//! - [`server`]: HTTP, limits, auth and metrics.
+//! - [`server`]: HTTP, limits, auth and metrics;
+//! - [`flight`]: Arrow Flight `DoGet` over the same lookups.
 
 pub mod config;
 pub mod fetch;
+pub mod flight;
 pub mod load;
 pub mod server;
 pub mod state;
@@ -119,11 +121,36 @@ pub async fn run(options: Options) -> Result<(), String> {
         tokio::spawn(Arc::clone(t).poll_forever());
     }
     let app = Arc::new(server::App::new(tables, config.server.clone()));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    if let Some(port) = config.server.flight_port {
+        let addr = format!("{}:{port}", config.server.host);
+        let flight = tokio::net::TcpListener::bind(&addr)
+            .await
+            .map_err(|e| format!("cannot listen for Flight on {addr}: {e}"))?;
+        let at = flight
+            .local_addr()
+            .map_err(|e| format!("cannot listen for Flight on {addr}: {e}"))?;
+        println!("quiver serve: Arrow Flight on grpc://{at}");
+        let mut stopped = stopped.clone();
+        let app = Arc::clone(&app);
+        tokio::spawn(async move {
+            let until = async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            };
+            if let Err(e) = flight::serve(app, flight, until).await {
+                log::error!("serve: Flight stopped: {e}");
+            }
+        });
+    }
     // Tests and scripts read the bound address here (port 0 picks a free one).
     println!("quiver serve: listening on http://{local}");
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    server::serve(app, listener, shutdown_signal()).await;
+    server::serve(app, listener, async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    })
+    .await;
     Ok(())
 }
 

@@ -48,7 +48,7 @@ impl App {
         }
     }
 
-    fn limits(&self) -> Limits {
+    pub(crate) fn limits(&self) -> Limits {
         Limits {
             max_keys: self.config.max_keys,
             max_columns: self.config.max_columns,
@@ -202,26 +202,33 @@ fn route_name(path: &str) -> &'static str {
 }
 
 fn authorised(app: &App, req: &Request<Incoming>) -> bool {
-    if app.config.tokens.is_empty() {
-        return true;
-    }
-    let Some(given) = req
+    let given = req
         .headers()
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    else {
-        return false;
-    };
-    // Compare every token in full, whatever matches, so timing tells nothing.
-    app.config.tokens.iter().fold(false, |ok, t| {
-        let same = t.len() == given.len()
-            && t.bytes()
-                .zip(given.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0;
-        ok | same
-    })
+        .and_then(|v| v.to_str().ok());
+    app.token_matches(given)
+}
+
+impl App {
+    /// Whether an `Authorization` value carries one of the configured bearer tokens (any
+    /// value when there are none).
+    pub(crate) fn token_matches(&self, authorization: Option<&str>) -> bool {
+        if self.config.tokens.is_empty() {
+            return true;
+        }
+        let Some(given) = authorization.and_then(|v| v.strip_prefix("Bearer ")) else {
+            return false;
+        };
+        // Compare every token in full, whatever matches, so timing tells nothing.
+        self.config.tokens.iter().fold(false, |ok, t| {
+            let same = t.len() == given.len()
+                && t.bytes()
+                    .zip(given.bytes())
+                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                    == 0;
+            ok | same
+        })
+    }
 }
 
 fn method_not_allowed(allow: &'static str) -> Response<Body> {
@@ -329,7 +336,7 @@ async fn dispatch(app: &Arc<App>, req: Request<Incoming>, path: &str) -> Respons
     }
 }
 
-fn table(app: &App, name: &str) -> Result<Arc<Served>, ApiError> {
+pub(crate) fn table(app: &App, name: &str) -> Result<Arc<Served>, ApiError> {
     app.tables.get(name).cloned().ok_or_else(|| {
         ApiError::new(
             404,
@@ -369,7 +376,7 @@ async fn reload(t: Arc<Served>) -> Response<Body> {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Contract {
+pub(crate) enum Contract {
     /// `/v1/tables/{t}/fetch`: JSON or IPC in, JSON or IPC out, dense or sparse.
     Quiver,
     /// `/v1/{t}/_fetch`: Murr 0.1, dense, `{num_rows, columns: [{name, values}]}`.
@@ -496,17 +503,54 @@ async fn fetch_inner(
             }
         })?
         .to_bytes();
-    let version = ready_version(&t)?;
+    let (batch, version, keys, found) = lookup(&t, &body, is_ipc, contract, app.limits()).await?;
+    let body = if encoding == ARROW_STREAM {
+        encode_ipc(&batch)?
+    } else if contract == Contract::Murr01 {
+        encode_json_v0(&batch)
+    } else {
+        encode_json(&batch)
+    };
+    let mut r = respond(200, encoding, body);
+    let h = r.headers_mut();
+    let p = &version.provenance;
+    h.insert("x-quiver-table-version", HeaderValue::from(p.version));
+    if let Ok(v) = HeaderValue::from_str(&p.partition) {
+        h.insert("x-quiver-partition", v);
+    }
+    h.insert("x-quiver-keys", HeaderValue::from(keys));
+    h.insert("x-quiver-found", HeaderValue::from(found));
+    Ok(r)
+}
+
+/// The answer to one fetch body against a table's current version: parsing, the Murr 0.3
+/// rule on key columns, the lookup and gather (off the async workers when large), and the
+/// table's counters. HTTP and Flight both answer through it.
+pub(crate) async fn lookup(
+    t: &Arc<Served>,
+    body: &[u8],
+    is_ipc: bool,
+    contract: Contract,
+    limits: Limits,
+) -> Result<
+    (
+        arrow::array::RecordBatch,
+        super::table::Version,
+        usize,
+        usize,
+    ),
+    ApiError,
+> {
+    let version = ready_version(t)?;
     let forced = match contract {
         Contract::Quiver => None,
         Contract::Murr01 => Some(Layout::Dense),
         Contract::Murr03 => Some(Layout::Sparse),
     };
-    let limits = app.limits();
     let request = if is_ipc {
-        parse_ipc(&body, &version, limits, forced)?
+        parse_ipc(body, &version, limits, forced)?
     } else {
-        parse_json(&body, &version, limits, forced)?
+        parse_json(body, &version, limits, forced)?
     };
     if contract == Contract::Murr03
         && let Some(&k) = request
@@ -537,23 +581,7 @@ async fn fetch_inner(
     t.requests.fetch_add(1, Ordering::Relaxed);
     t.keys.fetch_add(keys as u64, Ordering::Relaxed);
     t.found.fetch_add(found as u64, Ordering::Relaxed);
-    let body = if encoding == ARROW_STREAM {
-        encode_ipc(&batch)?
-    } else if contract == Contract::Murr01 {
-        encode_json_v0(&batch)
-    } else {
-        encode_json(&batch)
-    };
-    let mut r = respond(200, encoding, body);
-    let h = r.headers_mut();
-    let p = &version.provenance;
-    h.insert("x-quiver-table-version", HeaderValue::from(p.version));
-    if let Ok(v) = HeaderValue::from_str(&p.partition) {
-        h.insert("x-quiver-partition", v);
-    }
-    h.insert("x-quiver-keys", HeaderValue::from(keys));
-    h.insert("x-quiver-found", HeaderValue::from(found));
-    Ok(r)
+    Ok((batch, version, keys, found))
 }
 
 /// Murr 0.3's `TableSchema`: `{"columns": {"c": {"dtype", "nullable", "key", "strict"}}}`,
