@@ -15,8 +15,8 @@ For each table size it:
   Arrow IPC batch out, pyarrow -> numpy), Redis pipelined HMGET, and Redis MGET of blobs;
 - measures throughput with `wrk` (a Lua script posting random 1,000-key bodies) for Quiver
   and `redis-benchmark -P 1000` (HMGET of random keys) for Redis, in keys per second;
-- reports memory per row: Quiver's resident set (mapped file + index + heap) and Redis's
-  `used_memory`, each divided by rows; and the time from a new partition's `_SUCCESS` to its
+- reports memory per row: Quiver's resident set (mapped file + index + heap, less the
+  resident set of a server holding one row) and Redis's `used_memory`, each divided by rows; and the time from a new partition's `_SUCCESS` to its
   first answer (a reload of the same size).
 
 The servers run on core 0 and the clients on core 1 (`taskset`), as the project notes ask.
@@ -237,9 +237,9 @@ def redis_benchmark_keys_per_s(port: int, rows: int) -> float:
     out = subprocess.run(["taskset", "-c", "1", "redis-benchmark", "-p", str(port), "-n", "200000", "-c", "8",
                           "-P", "1000", "-r", str(rows), "-q", "HMGET", "k:__rand_int__", *COLUMNS],
                          capture_output=True, text=True).stdout
-    for token in out.replace("\r", "\n").split("\n"):
-        if "requests per second" in token:
-            return float(token.split(":")[1].split()[0])
+    for line in out.replace("\r", "\n").split("\n"):
+        if "requests per second" in line:
+            return float(line.rsplit(": ", 1)[1].split()[0])
     return float("nan")
 
 
@@ -251,6 +251,14 @@ def main() -> None:
     p.add_argument("--requests", type=int, default=2000)
     p.add_argument("--wrk-seconds", type=int, default=10)
     args = p.parse_args()
+    # The resident set of a server holding one row: what every process pays, subtracted
+    # from the figures below so they are per row of data.
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        write_partition(tmp / "features", "2026-11-29", 1, seed=0)
+        q = Quiver(args.quiver, tmp / "features", tmp)
+        baseline_rss = rss_bytes(q.proc.pid)
+        q.stop()
     results = []
     for rows in args.rows or [1_000_000]:
         rng = random.Random(rows)
@@ -264,7 +272,8 @@ def main() -> None:
             r["quiver_wrk"] = wrk_keys_per_s(q.port, rows, args.wrk_seconds, tmp)
             metrics = q.request("GET", "/metrics")[1].decode()
             mapped = next(float(l.split()[-1]) for l in metrics.splitlines() if l.startswith("quiver_serve_mapped_bytes"))
-            r["quiver_bytes_per_row"] = {"rss": rss_bytes(q.proc.pid) / rows, "mapped_and_index": mapped / rows}
+            r["quiver_bytes_per_row"] = {"rss": (rss_bytes(q.proc.pid) - baseline_rss) / rows,
+                                         "mapped_and_index": mapped / rows}
             # A new partition of the same size: _SUCCESS written -> served.
             write_partition(root, "2026-11-30", rows, seed=2)
             t = time.perf_counter()

@@ -541,3 +541,27 @@ def test_arrow_flight_do_get_answers_like_http(tmp_path, servers, features):
     with pytest.raises(pa.ArrowNotImplementedError, match="READ_ONLY"):
         writer, _ = client.do_put(flight.FlightDescriptor.for_path("users"), pa.schema([("user_id", pa.string())]), options)
         writer.close()
+
+
+def test_requests_beyond_the_cap_are_shed_and_abandoned_ones_free_their_slot(tmp_path, servers, features):
+    root, _ = features
+    s = servers(config_for(tmp_path, {"users": table_config(root, ["user_id"], FEATURES)},
+                           max_concurrent_requests=1), tmp_path)
+    s.wait_ready()
+    # A request whose body never finishes holds the only slot.
+    slow = socket.create_connection((s.host, s.port))
+    slow.sendall(b"POST /v1/tables/users/fetch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: 100\r\n\r\n{\"keys\": [")
+    deadline = time.monotonic() + 60
+    while True:
+        status, headers, body = s.fetch("users", {"keys": ["u0000001"]})
+        if status == 503:
+            break
+        assert time.monotonic() < deadline, "the held request never took the slot"
+        time.sleep(0.05)
+    assert json.loads(body)["code"] == "OVERLOADED" and headers["retry-after"] == "1"
+    # The client goes away: its slot is free again.
+    slow.close()
+    while s.fetch("users", {"keys": ["u0000001"]})[0] != 200:
+        assert time.monotonic() < deadline, "the abandoned request kept its slot"
+        time.sleep(0.05)

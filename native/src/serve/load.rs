@@ -247,8 +247,12 @@ impl Origin {
                     .map(|u| ListingTableUrl::parse(u.as_str()))
                     .collect::<datafusion::error::Result<Vec<_>>>()
                     .map_err(|e| format!("partition {at}: {e}"))?;
-                let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
-                    .with_file_extension(".parquet");
+                // Served strings are utf8: read them so, instead of as views cast afterwards.
+                let mut parquet = ctx.state().table_options().parquet.clone();
+                parquet.global.schema_force_view_types = false;
+                let options =
+                    ListingOptions::new(Arc::new(ParquetFormat::default().with_options(parquet)))
+                        .with_file_extension(".parquet");
                 let listing = ListingTableConfig::new_with_multi_paths(urls)
                     .with_listing_options(options)
                     .infer_schema(&ctx.state())

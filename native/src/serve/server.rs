@@ -154,36 +154,51 @@ async fn handle(app: Arc<App>, req: Request<Incoming>, _peer: SocketAddr) -> Res
     let path = req.uri().path().to_string();
     let route = route_name(&path);
     let timeout = app.config.request_timeout;
-    let response =
-        if app.inflight.fetch_add(1, Ordering::AcqRel) >= app.config.max_concurrent_requests {
-            app.metrics.shed.fetch_add(1, Ordering::Relaxed);
-            let mut e = ApiError::new(
+    // Counted down on drop: hyper drops this future when the client goes away mid-request.
+    let inflight = Inflight::enter(&app.inflight);
+    let response = if inflight.0 >= app.config.max_concurrent_requests {
+        app.metrics.shed.fetch_add(1, Ordering::Relaxed);
+        let mut e = ApiError::new(
+            503,
+            "OVERLOADED",
+            "too many requests at once; retry shortly",
+        );
+        e.retry_after = Some(1);
+        error_response(&e)
+    } else {
+        match tokio::time::timeout(timeout, dispatch(&app, req, &path)).await {
+            Ok(r) => r,
+            Err(_) => error_response(&ApiError::new(
                 503,
-                "OVERLOADED",
-                "too many requests at once; retry shortly",
-            );
-            e.retry_after = Some(1);
-            error_response(&e)
-        } else {
-            match tokio::time::timeout(timeout, dispatch(&app, req, &path)).await {
-                Ok(r) => r,
-                Err(_) => error_response(&ApiError::new(
-                    503,
-                    "TIMEOUT",
-                    format!(
-                        "the request took longer than {}",
-                        humantime::format_duration(timeout)
-                    ),
-                )),
-            }
-        };
-    app.inflight.fetch_sub(1, Ordering::AcqRel);
+                "TIMEOUT",
+                format!(
+                    "the request took longer than {}",
+                    humantime::format_duration(timeout)
+                ),
+            )),
+        }
+    };
     app.metrics.observe(
         route,
         response.status().as_u16(),
         started.elapsed().as_secs_f64(),
     );
     response
+}
+
+/// One request in flight: the count before it entered, and the counter it leaves on drop.
+struct Inflight<'a>(usize, &'a AtomicUsize);
+
+impl<'a> Inflight<'a> {
+    fn enter(counter: &'a AtomicUsize) -> Self {
+        Self(counter.fetch_add(1, Ordering::AcqRel), counter)
+    }
+}
+
+impl Drop for Inflight<'_> {
+    fn drop(&mut self) {
+        self.1.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// A label for metrics: the route's shape, never the raw path (table names are bounded by
