@@ -16,8 +16,9 @@ For each table size it:
 - measures throughput with `wrk` (a Lua script posting random 1,000-key bodies) for Quiver
   and `redis-benchmark -P 1000` (HMGET of random keys) for Redis, in keys per second;
 - reports memory per row: Quiver's resident set (mapped file + index + heap, less the
-  resident set of a server holding one row) and Redis's `used_memory`, each divided by rows; and the time from a new partition's `_SUCCESS` to its
-  first answer (a reload of the same size).
+  resident set of a server holding one row) and Redis's `used_memory`, each divided by rows;
+- times reloads of a new partition of the same size (`_SUCCESS` written -> served): alone,
+  and while `wrk` runs, with wrk's latency and non-2xx count during that reload.
 
 The servers run on core 0 and the clients on core 1 (`taskset`), as the project notes ask.
 Needs: `apt-get install redis-server wrk`; `pip install redis hiredis pyarrow numpy`.
@@ -36,6 +37,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -228,8 +230,10 @@ def wrk_keys_per_s(port: int, rows: int, seconds: int, workdir: Path) -> dict:
     out = subprocess.run(["taskset", "-c", "1", "wrk", "-t1", "-c8", f"-d{seconds}s", "--latency", "-s", str(script),
                           f"http://127.0.0.1:{port}"], capture_output=True, text=True).stdout
     rps = float(next(l for l in out.splitlines() if l.startswith("Requests/sec")).split()[1])
+    p50 = next((l.split()[1] for l in out.splitlines() if l.strip().startswith("50%")), "?")
     p99 = next((l.split()[1] for l in out.splitlines() if l.strip().startswith("99%")), "?")
-    return {"requests_per_s": rps, "keys_per_s": rps * 1000, "p99": p99}
+    bad = sum(int(l.split()[-1]) for l in out.splitlines() if "Non-2xx" in l)
+    return {"requests_per_s": rps, "keys_per_s": rps * 1000, "p50": p50, "p99": p99, "non_2xx": bad}
 
 
 def redis_benchmark_keys_per_s(port: int, rows: int) -> float:
@@ -280,6 +284,19 @@ def main() -> None:
             status, body = q.request("POST", "/v1/tables/feat/reload", b"")
             assert status == 200, body
             r["quiver_reload_s"] = time.perf_counter() - t
+            # And another while wrk runs: latency during a reload, and the reload's time
+            # when it shares the machine with requests.
+            write_partition(root, "2026-12-01", rows, seed=3)
+            during: dict = {}
+            load = threading.Thread(target=lambda: during.update(wrk_keys_per_s(q.port, rows, args.wrk_seconds, tmp)))
+            load.start()
+            time.sleep(1)
+            t = time.perf_counter()
+            status, body = q.request("POST", "/v1/tables/feat/reload", b"")
+            assert status == 200, body
+            r["quiver_reload_under_load_s"] = time.perf_counter() - t
+            load.join()
+            r["quiver_wrk_during_reload"] = during
             q.stop()
 
             redis = Redis(args.redis_server)

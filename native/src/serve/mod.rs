@@ -92,6 +92,7 @@ pub async fn run(options: Options) -> Result<(), String> {
         return Ok(());
     }
     usable_data_dir(&config.server.data_dir)?;
+    state::loader()?;
     let mut tables = BTreeMap::new();
     for (name, table) in &config.tables {
         let served = state::Served::open(name, table.clone(), &config.server.data_dir)?;

@@ -3,7 +3,7 @@
 
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
@@ -12,6 +12,23 @@ use super::config::TableConfig;
 use super::fetch::{Defaults, default_array, schema_json};
 use super::load::{Manifest, Origin, open_mapped};
 use super::table::{Provenance, TableVersion, Version};
+
+/// The runtime that converts and indexes partitions: one worker thread, so that on a small
+/// machine the HTTP workers keep the other cores while a partition loads. Started by
+/// [`super::run`] before any table; it lives as long as the process.
+pub fn loader() -> Result<&'static tokio::runtime::Runtime, String> {
+    static LOADER: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    if let Some(rt) = LOADER.get() {
+        return Ok(rt);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("quiver-serve-load")
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the loader thread: {e}"))?;
+    Ok(LOADER.get_or_init(|| rt))
+}
 
 /// What a table has been doing, for `/v1/tables` and `/metrics`.
 #[derive(Debug, Default, Clone)]
@@ -262,28 +279,29 @@ impl Served {
     async fn load(self: &Arc<Self>, found: &super::load::Found) -> Result<u64, String> {
         let version = self.next_version.fetch_add(1, Ordering::Relaxed);
         let name = format!("v{version}-{}.arrow", found.partition);
-        let (path, rows) = self
-            .origin
-            .convert(found, &self.config, &self.dir, &name)
-            .await?;
-        let provenance = Provenance {
-            version,
-            partition: found.partition.clone(),
-            file: path.clone(),
-            loaded_at: SystemTime::now(),
-        };
+        // Converting and indexing run on the loader's one thread, not on the HTTP workers.
         let this = Arc::clone(self);
-        let built = tokio::task::spawn_blocking(move || this.build(provenance))
-            .await
-            .map_err(|e| format!("indexing failed: {e}"))
-            .and_then(|r| r);
-        let built = match built {
-            Ok(b) => b,
-            Err(e) => {
-                let _ = std::fs::remove_file(&path);
-                return Err(format!("partition {}: {e}", found.partition));
+        let (found_, name_) = (found.clone(), name.clone());
+        let work = loader()?.spawn(async move {
+            let (path, rows) = this
+                .origin
+                .convert(&found_, &this.config, &this.dir, &name_)
+                .await?;
+            let provenance = Provenance {
+                version,
+                partition: found_.partition.clone(),
+                file: path.clone(),
+                loaded_at: SystemTime::now(),
+            };
+            match this.build(provenance) {
+                Ok(built) => Ok((built, path, rows)),
+                Err(e) => {
+                    let _ = std::fs::remove_file(&path);
+                    Err(format!("partition {}: {e}", found_.partition))
+                }
             }
-        };
+        });
+        let (built, path, rows) = work.await.map_err(|e| format!("loading stopped: {e}"))??;
         let manifest = Manifest {
             version,
             partition: found.partition.clone(),
