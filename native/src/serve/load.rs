@@ -519,12 +519,14 @@ pub struct Mapped {
 pub fn open_mapped(path: &FsPath) -> Result<Mapped, String> {
     let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
     let file = File::open(path).map_err(|e| fail(&e))?;
+    // `populate` maps every page now (MAP_POPULATE), so the first requests against a new
+    // version do not each take page faults.
     // SAFETY: `quiver serve` maps only files it wrote into its own `data_dir` and renamed
     // into place; it never truncates, rewrites or appends to such a file (a newer version
     // is a new file, and an old one is only unlinked, which leaves the mapped pages valid).
     // Another process changing files in `data_dir` breaks this promise, as for any mmap
     // reader; the docs say so.
-    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| fail(&e))?;
+    let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }.map_err(|e| fail(&e))?;
     let bytes = map.len();
     let buffer = Buffer::from(Bytes::from_owner(map));
     if bytes < 18 {
