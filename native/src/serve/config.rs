@@ -97,6 +97,20 @@ pub struct TableConfig {
     /// A partition with fewer rows is refused (the old version keeps serving).
     #[serde(default)]
     pub min_rows: Option<u64>,
+    /// How a converted file is held: memory-mapped (the default), or read into memory.
+    #[serde(default)]
+    pub load: LoadMode,
+}
+
+/// How a converted Arrow IPC file is held while it serves.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LoadMode {
+    /// Mapped read-only, pages populated up front: the page cache is the only copy.
+    #[default]
+    Mmap,
+    /// Read into the process's memory: no map, at the cost of a copy of the file.
+    Memory,
 }
 
 fn default_poll() -> Duration {

@@ -34,7 +34,7 @@ use quiver_engine::delta::DeltaTable;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::config::{Source, TableConfig};
+use super::config::{LoadMode, Source, TableConfig};
 
 /// What to convert: a partition's files, or a Delta table version.
 #[derive(Debug, Clone)]
@@ -512,23 +512,37 @@ pub struct Mapped {
     pub bytes: usize,
 }
 
-/// Maps the Arrow IPC file at `path` and decodes its batches without copying their data.
+/// Opens the Arrow IPC file at `path` for serving, mapped or read into memory as `mode`
+/// says, and decodes its batches without copying their data.
 ///
 /// # Errors
 /// When the file cannot be opened or is not a whole Arrow IPC file.
-pub fn open_mapped(path: &FsPath) -> Result<Mapped, String> {
+pub fn open_mapped(path: &FsPath, mode: LoadMode) -> Result<Mapped, String> {
     let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-    let file = File::open(path).map_err(|e| fail(&e))?;
-    // `populate` maps every page now (MAP_POPULATE), so the first requests against a new
-    // version do not each take page faults.
-    // SAFETY: `quiver serve` maps only files it wrote into its own `data_dir` and renamed
-    // into place; it never truncates, rewrites or appends to such a file (a newer version
-    // is a new file, and an old one is only unlinked, which leaves the mapped pages valid).
-    // Another process changing files in `data_dir` breaks this promise, as for any mmap
-    // reader; the docs say so.
-    let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }.map_err(|e| fail(&e))?;
-    let bytes = map.len();
-    let buffer = Buffer::from(Bytes::from_owner(map));
+    let mut file = File::open(path).map_err(|e| fail(&e))?;
+    let buffer = match mode {
+        LoadMode::Mmap => {
+            // `populate` maps every page now (MAP_POPULATE), so the first requests against a
+            // new version do not each take page faults.
+            // SAFETY: `quiver serve` maps only files it wrote into its own `data_dir` and
+            // renamed into place; it never truncates, rewrites or appends to such a file (a
+            // newer version is a new file, and an old one is only unlinked, which leaves the
+            // mapped pages valid). Another process changing files in `data_dir` breaks this
+            // promise, as for any mmap reader; the docs say so, and `load: memory` avoids it.
+            let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }
+                .map_err(|e| fail(&e))?;
+            Buffer::from(Bytes::from_owner(map))
+        }
+        LoadMode::Memory => {
+            let len = file.metadata().map_err(|e| fail(&e))?.len();
+            let len = usize::try_from(len).map_err(|e| fail(&e))?;
+            // Arrow's own allocation is 64-byte aligned, as the file's buffers need.
+            let mut bytes = arrow::buffer::MutableBuffer::from_len_zeroed(len);
+            std::io::Read::read_exact(&mut file, bytes.as_slice_mut()).map_err(|e| fail(&e))?;
+            bytes.into()
+        }
+    };
+    let bytes = buffer.len();
     if bytes < 18 {
         return Err(fail(&"too short to be an Arrow IPC file"));
     }
@@ -626,7 +640,9 @@ mod tests {
         w.write(&batch).unwrap();
         w.write(&batch).unwrap();
         w.finish().unwrap();
-        let mapped = open_mapped(&path).unwrap();
+        let held = open_mapped(&path, LoadMode::Memory).unwrap();
+        assert_eq!(held.batches[1], batch);
+        let mapped = open_mapped(&path, LoadMode::Mmap).unwrap();
         assert_eq!(mapped.batches.len(), 2);
         assert_eq!(mapped.batches[1], batch);
         // Every buffer lies inside the map: find its range from one pointer and the length.
@@ -640,6 +656,8 @@ mod tests {
         }
 
         std::fs::write(dir.path().join("bad.arrow"), b"ARROW1\0\0not really").unwrap();
-        assert!(open_mapped(&dir.path().join("bad.arrow")).is_err());
+        for mode in [LoadMode::Mmap, LoadMode::Memory] {
+            assert!(open_mapped(&dir.path().join("bad.arrow"), mode).is_err());
+        }
     }
 }

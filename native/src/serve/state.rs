@@ -189,7 +189,7 @@ impl Served {
     }
 
     fn build(&self, provenance: Provenance) -> Result<TableVersion, String> {
-        let mapped = open_mapped(&provenance.file)?;
+        let mapped = open_mapped(&provenance.file, self.config.load)?;
         let keys = self
             .config
             .key
