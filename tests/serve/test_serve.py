@@ -421,7 +421,7 @@ def test_config_errors_name_the_field_and_line(tmp_path):
 
 
 def test_s3_source(tmp_path, servers):
-    boto3 = pytest.importorskip("boto3")
+    import boto3
     from moto.server import ThreadedMotoServer
 
     with socket.socket() as sock:
@@ -462,7 +462,7 @@ def test_s3_source(tmp_path, servers):
 
 
 def test_delta_source_serves_the_newest_version(tmp_path, servers):
-    deltalake = pytest.importorskip("deltalake")
+    import deltalake
     uri = tmp_path / "delta"
     deltalake.write_deltalake(str(uri), users(1000, 1))
     config = config_for(tmp_path, {"users": {"source": {"delta": {"uri": str(uri)}}, "key": ["user_id"],
@@ -479,7 +479,7 @@ def test_delta_source_serves_the_newest_version(tmp_path, servers):
 
 
 def test_the_murr_client_works_unchanged(tmp_path, servers):
-    murr = pytest.importorskip("murr.client")
+    import murr.client as murr
     root = tmp_path / "pairs"
     data = pa.table({"user_id": ["u1", "u2", "u3"], "item_id": pa.array([1, 7, 9], pa.int64()),
                      "click_rate": pa.array([0.1, 0.2, 0.3], pa.float64())})
@@ -512,7 +512,7 @@ def test_the_murr_client_works_unchanged(tmp_path, servers):
 
 
 def test_arrow_flight_do_get_answers_like_http(tmp_path, servers, features):
-    flight = pytest.importorskip("pyarrow.flight")
+    import pyarrow.flight as flight
     root, day1 = features
     s = servers(config_for(tmp_path, {"users": table_config(root, ["user_id"], FEATURES)},
                            flight_port=0, tokens=["sesame"]), tmp_path)
