@@ -691,7 +691,8 @@ pub fn default_array(value: &super::config::Scalar, target: &DataType) -> Result
         .map_err(|e| format!("default {value:?} is not a {target}: {e}"))
 }
 
-/// Reads the status of one table for `/v1/tables`.
+/// A version's columns for `/v1/tables/{table}`: name, type, nullability, and whether it
+/// is a key column.
 pub fn schema_json(table: &TableVersion) -> Value {
     let keys = table.key_columns();
     let columns: Vec<Value> = table

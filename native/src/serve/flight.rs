@@ -17,7 +17,8 @@ use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use tonic::{Request, Response, Status, Streaming};
 
 use super::fetch::ApiError;
-use super::server::{App, Contract, lookup, table};
+use super::server::{App, Contract, lookup, ready_version, table};
+use super::table::Version;
 
 /// The Flight service over the same tables as the HTTP side.
 pub struct Flight {
@@ -53,13 +54,15 @@ impl Flight {
         }
     }
 
+    /// The table's current version, or the status the HTTP side's error maps to.
+    fn version(&self, name: &str) -> Result<Version, Status> {
+        table(&self.app, name)
+            .and_then(|t| ready_version(&t))
+            .map_err(|e| status(&e))
+    }
+
     fn info(&self, name: &str) -> Result<FlightInfo, Status> {
-        let t = table(&self.app, name).map_err(|e| status(&e))?;
-        let v = t.current().ok_or_else(|| {
-            Status::unavailable(format!(
-                "TABLE_NOT_READY: table '{name}' has no version yet"
-            ))
-        })?;
+        let v = self.version(name)?;
         FlightInfo::new()
             .try_with_schema(&v.schema)
             .map_err(|e| Status::internal(e.to_string()))
@@ -134,13 +137,7 @@ impl FlightService for Flight {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<SchemaResult>, Status> {
         self.check(&request)?;
-        let name = descriptor_table(request.get_ref())?;
-        let t = table(&self.app, name).map_err(|e| status(&e))?;
-        let v = t.current().ok_or_else(|| {
-            Status::unavailable(format!(
-                "TABLE_NOT_READY: table '{name}' has no version yet"
-            ))
-        })?;
+        let v = self.version(descriptor_table(request.get_ref())?)?;
         SchemaAsIpc::new(&v.schema, &IpcWriteOptions::default())
             .try_into()
             .map(Response::new)

@@ -111,26 +111,14 @@ pub async fn run(options: Options) -> Result<(), String> {
             Ok(())
         };
     }
-    let addr = format!("{}:{}", config.server.host, config.server.port);
-    let listener = tokio::net::TcpListener::bind(&addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let local = listener
-        .local_addr()
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let (listener, local) = bind(&config.server.host, config.server.port, "").await?;
     for t in tables.values() {
         tokio::spawn(Arc::clone(t).poll_forever());
     }
     let app = Arc::new(server::App::new(tables, config.server.clone()));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     if let Some(port) = config.server.flight_port {
-        let addr = format!("{}:{port}", config.server.host);
-        let flight = tokio::net::TcpListener::bind(&addr)
-            .await
-            .map_err(|e| format!("cannot listen for Flight on {addr}: {e}"))?;
-        let at = flight
-            .local_addr()
-            .map_err(|e| format!("cannot listen for Flight on {addr}: {e}"))?;
+        let (flight, at) = bind(&config.server.host, port, " for Flight").await?;
         println!("quiver serve: Arrow Flight on grpc://{at}");
         let mut stopped = stopped.clone();
         let app = Arc::clone(&app);
@@ -153,6 +141,20 @@ pub async fn run(options: Options) -> Result<(), String> {
     })
     .await;
     Ok(())
+}
+
+/// A listener on `host:port` and the address it got (port 0 picks a free one); `what` says
+/// what for in the error.
+async fn bind(
+    host: &str,
+    port: u16,
+    what: &str,
+) -> Result<(tokio::net::TcpListener, std::net::SocketAddr), String> {
+    let addr = format!("{host}:{port}");
+    let fail = |e: std::io::Error| format!("cannot listen{what} on {addr}: {e}");
+    let listener = tokio::net::TcpListener::bind(&addr).await.map_err(fail)?;
+    let local = listener.local_addr().map_err(fail)?;
+    Ok((listener, local))
 }
 
 /// Ctrl-C or SIGTERM.

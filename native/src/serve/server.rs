@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::fmt::Write as _;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
@@ -115,7 +114,7 @@ pub async fn serve(
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let (stream, peer) = match accepted {
+                let (stream, _) = match accepted {
                     Ok(a) => a,
                     Err(e) => {
                         // Out of file descriptors and the like: wait a moment, keep serving.
@@ -128,7 +127,7 @@ pub async fn serve(
                 let app = Arc::clone(&app);
                 let service = hyper::service::service_fn(move |req| {
                     let app = Arc::clone(&app);
-                    async move { Ok::<_, Infallible>(handle(app, req, peer).await) }
+                    async move { Ok::<_, Infallible>(handle(app, req).await) }
                 });
                 let conn = builder.serve_connection(TokioIo::new(stream), service);
                 let conn = graceful.watch(conn);
@@ -149,7 +148,7 @@ pub async fn serve(
     }
 }
 
-async fn handle(app: Arc<App>, req: Request<Incoming>, _peer: SocketAddr) -> Response<Body> {
+async fn handle(app: Arc<App>, req: Request<Incoming>) -> Response<Body> {
     let started = Instant::now();
     let path = req.uri().path().to_string();
     let route = route_name(&path);
@@ -364,7 +363,7 @@ pub(crate) fn table(app: &App, name: &str) -> Result<Arc<Served>, ApiError> {
     })
 }
 
-fn ready_version(t: &Served) -> Result<super::table::Version, ApiError> {
+pub(crate) fn ready_version(t: &Served) -> Result<super::table::Version, ApiError> {
     t.current().ok_or_else(|| {
         let mut e = ApiError::new(
             503,

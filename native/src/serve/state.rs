@@ -39,7 +39,6 @@ pub struct Status {
     pub load_errors: u64,
     pub poll_errors: u64,
     pub loading: bool,
-    pub last_load_seconds: Option<f64>,
 }
 
 /// One configured table.
@@ -49,7 +48,6 @@ pub struct Served {
     origin: Origin,
     dir: PathBuf,
     current: RwLock<Option<Version>>,
-    fingerprint: Mutex<Option<String>>,
     pub status: Mutex<Status>,
     pub defaults: Defaults,
     /// One reload at a time per table.
@@ -99,7 +97,6 @@ impl Served {
             origin,
             dir,
             current: RwLock::new(None),
-            fingerprint: Mutex::new(None),
             status: Mutex::new(Status::default()),
             defaults,
             reloading: tokio::sync::Mutex::new(()),
@@ -150,6 +147,7 @@ impl Served {
             version: manifest.version,
             partition: manifest.partition.clone(),
             file: file.clone(),
+            fingerprint: manifest.fingerprint.clone(),
             loaded_at: SystemTime::now(),
         };
         match self.build(provenance) {
@@ -161,7 +159,6 @@ impl Served {
                     version.rows()
                 );
                 *self.current.write().expect("not poisoned") = Some(Arc::new(version));
-                *self.fingerprint.lock().expect("not poisoned") = Some(manifest.fingerprint);
                 self.remove_strays(Some(&file));
             }
             Err(e) => {
@@ -224,7 +221,6 @@ impl Served {
     /// The reason, which the status also records.
     pub async fn reload(self: &Arc<Self>) -> Result<Reload, String> {
         let _one = self.reloading.lock().await;
-        let started = std::time::Instant::now();
         let found = self.origin.discover().await;
         {
             let mut s = self.status.lock().expect("not poisoned");
@@ -237,10 +233,10 @@ impl Served {
         let Some(found) = found? else {
             return Ok(Reload::NothingYet);
         };
-        if self.fingerprint.lock().expect("not poisoned").as_deref() == Some(&found.fingerprint) {
-            return Ok(Reload::Unchanged);
-        }
         if let Some(current) = self.current() {
+            if current.provenance.fingerprint == found.fingerprint {
+                return Ok(Reload::Unchanged);
+            }
             let serving = &current.provenance.partition;
             if !found.partition.starts_with('v') && found.partition < *serving {
                 // The newest complete partition went away: keep what serves rather than go
@@ -261,7 +257,6 @@ impl Served {
             Ok(rows) => {
                 s.loads += 1;
                 s.last_error = None;
-                s.last_load_seconds = Some(started.elapsed().as_secs_f64());
                 Ok(Reload::Loaded {
                     partition: found.partition,
                     rows,
@@ -291,6 +286,7 @@ impl Served {
                 version,
                 partition: found_.partition.clone(),
                 file: path.clone(),
+                fingerprint: found_.fingerprint.clone(),
                 loaded_at: SystemTime::now(),
             };
             match this.build(provenance) {
@@ -322,7 +318,6 @@ impl Served {
             .write()
             .expect("not poisoned")
             .replace(Arc::new(built));
-        *self.fingerprint.lock().expect("not poisoned") = Some(found.fingerprint.clone());
         if let Some(old) = old {
             old.retire();
         }

@@ -150,6 +150,8 @@ pub struct Provenance {
     pub partition: String,
     /// The Arrow IPC file in `data_dir` that holds it.
     pub file: PathBuf,
+    /// The source's fingerprint of that data: a poll that finds the same one has nothing new.
+    pub fingerprint: String,
     /// When it started serving.
     pub loaded_at: SystemTime,
 }
@@ -253,11 +255,7 @@ impl TableVersion {
             }
             cols_per_batch.push(cols);
         }
-        let locate = |row: u32| -> (usize, usize) {
-            let row = row as usize;
-            let b = starts.partition_point(|&s| s <= row) - 1;
-            (b, row - starts[b])
-        };
+        let locate = |row: u32| locate(&starts, row);
         let mut index: HashTable<u32> = HashTable::with_capacity(rows);
         let mut repeated = 0u64;
         for (b, cols) in cols_per_batch.iter().enumerate() {
@@ -366,9 +364,7 @@ impl TableVersion {
     }
 
     fn locate(&self, row: u32) -> (usize, usize) {
-        let row = row as usize;
-        let b = self.starts.partition_point(|&s| s <= row) - 1;
-        (b, row - self.starts[b])
+        locate(&self.starts, row)
     }
 
     /// Column `column` at `rows` (a `None` gives a null).
@@ -395,6 +391,14 @@ impl TableVersion {
             .collect();
         interleave(&arrays, &picks)
     }
+}
+
+/// The batch holding global row `row`, and the row within it (`starts`: each batch's
+/// first global row).
+fn locate(starts: &[usize], row: u32) -> (usize, usize) {
+    let row = row as usize;
+    let b = starts.partition_point(|&s| s <= row) - 1;
+    (b, row - starts[b])
 }
 
 /// Replaces the values of missed keys in `gathered` with `default` (a one-row array).
@@ -440,6 +444,7 @@ mod tests {
             version: 1,
             partition: "2026-11-30".into(),
             file: PathBuf::from("/nonexistent"),
+            fingerprint: String::new(),
             loaded_at: SystemTime::now(),
         }
     }
