@@ -1,0 +1,66 @@
+//! Shared-memory Arrow rings: one writer process, many reader processes, every reader sees
+//! every frame, and readers get record batches that point into the shared mapping.
+//!
+//! A ring is a file in `/dev/shm` (`quiver-NAME`): a header page, a table of reader records,
+//! a table of schemas, then N slots, each holding one frame of standard encapsulated Arrow IPC
+//! messages (any IPC reader decodes a slot). The layout is in [`layout`].
+//!
+//! - Broadcast with pins: a reader's batches keep their slot pinned until the last buffer is
+//!   dropped; the writer never overwrites a pinned slot.
+//! - Policies: [`Policy::Block`] waits for the slowest live reader (then `RingFull`);
+//!   [`Policy::Overwrite`] never waits on unread frames, and a lagging reader gets
+//!   `Lagged { missed }`.
+//! - Liveness through open-file-description locks, which the kernel releases when a process
+//!   dies: a killed reader stops holding the writer within a probe interval (10 ms), readers
+//!   learn `WriterGone`, and creating the ring again takes it over.
+//! - Waiting by futex on words in the mapping, with an optional spin.
+//!
+//! Linux only (futex, OFD locks, `/dev/shm`).
+//!
+//! ```no_run
+//! use quiver_shm::{Reader, ReaderOptions, Recv, RingOptions, Writer};
+//! # fn main() -> quiver_shm::Result<()> {
+//! # let batch: arrow::array::RecordBatch = unimplemented!();
+//! let mut w = Writer::create("ticks", RingOptions::default().size(64 << 20).slots(8))?;
+//! w.write(&batch)?;
+//! let mut r = Reader::open("ticks", ReaderOptions::default())?;
+//! if let Recv::Frame(frame) = r.recv(Some(std::time::Duration::from_secs(1)))? {
+//!     println!("{} rows", frame.rows);
+//! }
+//! w.close()?;
+//! # Ok(()) }
+//! ```
+
+pub mod admin;
+mod error;
+mod frame;
+pub mod layout;
+mod reader;
+mod ring;
+mod sys;
+mod writer;
+
+pub use error::{Error, Result};
+pub use layout::{Geometry, Policy};
+pub use reader::{Frame, Reader, ReaderOptions, Recv, Start};
+pub use ring::{RingOptions, ring_dir, ring_path};
+pub use writer::Writer;
+
+/// Parses sizes such as `256MiB`, `1GiB`, `64MB`, `4096`.
+pub fn parse_size(s: &str) -> std::result::Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().map_err(|_| format!("'{s}' is not a size (try 256MiB)"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1000 * 1000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1000 * 1000 * 1000,
+        "gib" => 1 << 30,
+        other => return Err(format!("unknown size unit '{other}' in '{s}'")),
+    };
+    Ok((n * mult as f64) as u64)
+}
