@@ -530,3 +530,13 @@ pub(crate) fn load_schema(ring: &Ring, id: u32) -> Result<SchemaRef> {
         .map_err(|e| Error::corrupt(&ring.name, format!("schema {id}: {e}")))?;
     Ok(Arc::new(schema))
 }
+
+impl std::fmt::Debug for Reader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reader")
+            .field("ring", &self.shared.ring.name)
+            .field("record", &self.shared.record)
+            .field("cursor", &self.cursor)
+            .finish()
+    }
+}

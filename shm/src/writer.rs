@@ -410,3 +410,13 @@ impl Drop for Writer {
         self.finish(state);
     }
 }
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer")
+            .field("ring", &self.ring.name)
+            .field("next_seq", &self.seq)
+            .field("geometry", &self.ring.geo)
+            .finish()
+    }
+}
