@@ -56,6 +56,10 @@ pub enum Error {
     #[error("standard output was closed")]
     PipeClosed,
 
+    /// A shared-memory ring refused or failed (`read_shm`, `COPY ... TO 'shm://'`).
+    #[error(transparent)]
+    Shm(#[from] quiver_shm::Error),
+
     /// The user pressed Ctrl-C.
     #[error("cancelled")]
     Cancelled,

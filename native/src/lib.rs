@@ -7,9 +7,11 @@
 //! - [`delta`]: Delta writes through the `deltalake` crate, and `quiver delta verify`;
 //! - [`host`]: the host configuration, with local, S3 and HTTP stores for reads and writes;
 //! - [`mmap`]: opt-in memory-mapped reads of local files;
-//! - [`serve`]: `quiver serve`, batch key lookups over HTTP from polled partitions.
+//! - [`serve`]: `quiver serve`, batch key lookups over HTTP from polled partitions;
+//! - [`shm`]: shared-memory rings in SQL (`read_shm`, `COPY ... TO 'shm://'`), on the
+//!   `quiver-shm` crate.
 //!
-//! Later: shared memory and clusters, each attached to the router.
+//! Later: clusters, attached to the router.
 
 pub mod delta;
 mod error;
@@ -17,5 +19,6 @@ pub mod host;
 pub mod mmap;
 pub mod run;
 pub mod serve;
+pub mod shm;
 
 pub use error::{Error, Result};

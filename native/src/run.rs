@@ -9,11 +9,14 @@
 //!   DELTA` ...) to the Delta writer;
 //! - an `INSERT`, `UPDATE`, `DELETE` or `MERGE` whose target is a Delta table (a path, or a
 //!   name registered as one) to the Delta writer;
-//! - everything else, queries first of all, straight to the engine, which plans and runs it.
+//! - a `COPY ... TO 'shm://ring'` to the shared-memory ring writer ([`crate::shm`]);
+//! - everything else, queries first of all, straight to the engine, which plans and runs it
+//!   (after binding any `read_shm(...)` tables).
 //!   A `SELECT` never touches the write module.
 
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::sql::parser::Statement as DFStatement;
 use futures::TryStreamExt;
 use quiver_engine::Session;
 use quiver_engine::arrow::record_batch::RecordBatch;
@@ -57,13 +60,18 @@ impl Router {
     pub async fn execute(&self, statement: Parsed) -> Result<SendableRecordBatchStream> {
         let done = match statement {
             Parsed::Delta(delta) => self.writer.run(&self.session, delta).await?,
-            Parsed::Sql(statement) => match dml_target(&statement) {
+            Parsed::Sql(DFStatement::CopyTo(copy)) if crate::shm::is_shm_target(&copy) => {
+                crate::shm::copy_to_ring(&self.session, copy).await?
+            }
+            Parsed::Sql(mut statement) => match dml_target(&statement) {
                 Some(target) if is_delta_target(&self.session, &target).await => {
                     self.writer
                         .write(&self.session, &target, &statement)
                         .await?
                 }
                 _ => {
+                    // `read_shm(...)` tables live until the plan holds them.
+                    let _rings = crate::shm::bind_read_shm(&self.session, &mut statement).await?;
                     let plan = self.session.plan(statement).await?;
                     return Ok(self.session.execute(plan).await?);
                 }

@@ -10,8 +10,8 @@ use crate::ring::{FILE_PREFIX, Ring, ring_dir};
 pub struct WriterStatus {
     pub pid: u32,
     pub alive: bool,
-    /// "open", "closed", "abandoned" (dropped by a panic), or "dead" (open, but its process
-    /// is gone).
+    /// "open", "closed", "abandoned" (dropped by a panic), "dead" (open, but its process is
+    /// gone), or "no writer" (created, waiting for one).
     pub state: &'static str,
     pub epoch: u32,
     /// The next sequence to publish.
@@ -70,6 +70,7 @@ fn snapshot(ring: &Ring) -> RingStatus {
         STATE_OPEN => "dead",
         STATE_CLOSED => "closed",
         STATE_ABANDONED => "abandoned",
+        STATE_NONE => "no writer",
         _ => "unknown",
     };
     let writer = WriterStatus {
@@ -148,7 +149,12 @@ pub fn list() -> Result<Vec<Listed>> {
     };
     let mut names: Vec<String> = entries
         .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_prefix(FILE_PREFIX)).map(String::from))
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| n.strip_prefix(FILE_PREFIX))
+                .map(String::from)
+        })
         .filter(|n| crate::ring::check_name(n).is_ok())
         .collect();
     names.sort();
@@ -212,7 +218,10 @@ pub fn gc() -> Result<Vec<String>> {
             let Some(rest) = file.to_str().and_then(|n| n.strip_prefix(".quiver-")) else {
                 continue;
             };
-            let pid = rest.rsplitn(3, '.').nth(1).and_then(|p| p.parse::<i32>().ok());
+            let pid = rest
+                .rsplitn(3, '.')
+                .nth(1)
+                .and_then(|p| p.parse::<i32>().ok());
             let alive = pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());
             if !alive && std::fs::remove_file(e.path()).is_ok() {
                 removed.push(file.to_string_lossy().into_owned());

@@ -22,7 +22,9 @@ pub enum Error {
     #[error("ring '{ring}' not found (no file {path})")]
     NotFound { ring: String, path: PathBuf },
 
-    #[error("ring '{ring}' is not a Quiver ring of a version this build reads: found {found}, expected {expected}")]
+    #[error(
+        "ring '{ring}' is not a Quiver ring of a version this build reads: found {found}, expected {expected}"
+    )]
     Incompatible {
         ring: String,
         found: String,
@@ -39,7 +41,9 @@ pub enum Error {
         actual: u64,
     },
 
-    #[error("ring '{ring}': permission denied on {path} (mode {mode:04o}, owner uid {owner}; this process runs as uid {uid})")]
+    #[error(
+        "ring '{ring}': permission denied on {path} (mode {mode:04o}, owner uid {owner}; this process runs as uid {uid})"
+    )]
     PermissionDenied {
         ring: String,
         path: PathBuf,
@@ -49,7 +53,11 @@ pub enum Error {
     },
 
     #[error("ring '{ring}' needs {needed} bytes but the shared-memory file system has {free} free")]
-    NoSpace { ring: String, needed: u64, free: u64 },
+    NoSpace {
+        ring: String,
+        needed: u64,
+        free: u64,
+    },
 
     #[error("ring '{ring}' is full: the writer waited {waited_ms} ms for reader pid {pid} ({why})")]
     RingFull {
@@ -59,16 +67,26 @@ pub enum Error {
         waited_ms: u64,
     },
 
-    #[error("ring '{ring}': its writer (pid {pid}) is gone without closing the ring; the last frame published was {last_seq}")]
-    WriterGone { ring: String, pid: u32, last_seq: u64 },
+    #[error(
+        "ring '{ring}': its writer (pid {pid}) is gone without closing the ring; the last frame published was {last_seq}"
+    )]
+    WriterGone {
+        ring: String,
+        pid: u32,
+        last_seq: u64,
+    },
 
-    #[error("ring '{ring}': this reader fell behind and {missed} frame(s) were overwritten before it read them")]
+    #[error(
+        "ring '{ring}': this reader fell behind and {missed} frame(s) were overwritten before it read them"
+    )]
     Lagged { ring: String, missed: u64 },
 
     #[error("ring '{ring}': frame {seq} has a different schema from the frames before it")]
     SchemaChanged { ring: String, seq: u64 },
 
-    #[error("ring '{ring}': a {bytes}-byte message does not fit a slot of {capacity} bytes; create the ring with larger slots (--size, --slots)")]
+    #[error(
+        "ring '{ring}': a {bytes}-byte message does not fit a slot of {capacity} bytes; create the ring with larger slots (--size, --slots)"
+    )]
     MessageTooLarge {
         ring: String,
         bytes: u64,

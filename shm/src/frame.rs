@@ -23,7 +23,8 @@ pub(crate) const ALIGN: usize = 64;
 const CONTINUATION: u32 = 0xFFFF_FFFF;
 
 fn write_options() -> IpcWriteOptions {
-    IpcWriteOptions::try_new(ALIGN, false, MetadataVersion::V5).expect("64 is a valid IPC alignment")
+    IpcWriteOptions::try_new(ALIGN, false, MetadataVersion::V5)
+        .expect("64 is a valid IPC alignment")
 }
 
 /// The encapsulated IPC Schema message for `schema`, as stored in the ring's schema table.
@@ -92,7 +93,10 @@ impl Encoder {
     pub fn encode(&mut self, batch: &RecordBatch) -> Result<Encoded, ArrowError> {
         let fresh = self.inner.is_none();
         if fresh {
-            self.inner = Some(StreamEncoder::try_new_with_options(&self.schema, write_options())?);
+            self.inner = Some(StreamEncoder::try_new_with_options(
+                &self.schema,
+                write_options(),
+            )?);
         }
         let mut buffers = self.inner.as_mut().expect("set above").encode(batch)?;
         if fresh {
@@ -102,13 +106,17 @@ impl Encoder {
             gather(&buffers, &mut prefix);
             let meta = i32::from_le_bytes(prefix[4..8].try_into().unwrap());
             if u32::from_le_bytes(prefix[..4].try_into().unwrap()) != CONTINUATION || meta < 0 {
-                return Err(ArrowError::IpcError("unexpected stream encoder output".into()));
+                return Err(ArrowError::IpcError(
+                    "unexpected stream encoder output".into(),
+                ));
             }
             buffers = drop_front(buffers, 8 + meta as usize);
         }
         let len = buffers.iter().map(|b| b.len()).sum();
         if len % ALIGN != 0 {
-            return Err(ArrowError::IpcError(format!("encoded message of {len} bytes is not 64-byte aligned")));
+            return Err(ArrowError::IpcError(format!(
+                "encoded message of {len} bytes is not 64-byte aligned"
+            )));
         }
         Ok(Encoded { buffers, len })
     }
@@ -157,15 +165,30 @@ fn check_batch(rb: arrow::ipc::RecordBatch<'_>, body_len: u64) -> Result<(), Dec
     if let Some(buffers) = rb.buffers() {
         for b in buffers.iter() {
             let (off, len) = (b.offset(), b.length());
-            if off < 0 || len < 0 || (off as u64).checked_add(len as u64).is_none_or(|end| end > body_len) {
-                return Err(format!("buffer at {off}+{len} outside a body of {body_len} bytes"));
+            if off < 0
+                || len < 0
+                || (off as u64)
+                    .checked_add(len as u64)
+                    .is_none_or(|end| end > body_len)
+            {
+                return Err(format!(
+                    "buffer at {off}+{len} outside a body of {body_len} bytes"
+                ));
             }
         }
     }
     if let Some(nodes) = rb.nodes() {
         for n in nodes.iter() {
-            if n.length() < 0 || n.length() > i32::MAX as i64 || n.null_count() < 0 || n.null_count() > n.length() {
-                return Err(format!("field node of length {} with {} nulls", n.length(), n.null_count()));
+            if n.length() < 0
+                || n.length() > i32::MAX as i64
+                || n.null_count() < 0
+                || n.null_count() > n.length()
+            {
+                return Err(format!(
+                    "field node of length {} with {} nulls",
+                    n.length(),
+                    n.null_count()
+                ));
             }
         }
     }
@@ -182,7 +205,8 @@ pub(crate) fn decode(
 ) -> Result<Vec<RecordBatch>, DecodeError> {
     let run = || -> Result<Vec<RecordBatch>, DecodeError> {
         let p = payload.as_slice();
-        let mut decoder = FileDecoder::new(schema.clone(), MetadataVersion::V5).with_require_alignment(true);
+        let mut decoder =
+            FileDecoder::new(schema.clone(), MetadataVersion::V5).with_require_alignment(true);
         if trust_writer {
             // SAFETY: the caller asked to trust the ring's writer: it is a Quiver writer that
             // encoded these messages from valid arrays (the offsets were still checked above).
@@ -201,15 +225,19 @@ pub(crate) fn decode(
             let meta_end = at
                 .checked_add(8 + meta_len)
                 .filter(|&e| meta_len > 0 && meta_len <= i32::MAX as usize && e <= p.len())
-                .ok_or_else(|| format!("metadata length {meta_len} at byte {at} runs past the payload"))?;
-            let message = root_as_message(&p[at + 8..meta_end]).map_err(|e| format!("message at byte {at}: {e}"))?;
+                .ok_or_else(|| {
+                    format!("metadata length {meta_len} at byte {at} runs past the payload")
+                })?;
+            let message = root_as_message(&p[at + 8..meta_end])
+                .map_err(|e| format!("message at byte {at}: {e}"))?;
             let body_len = message.bodyLength();
             let end = u64::try_from(body_len)
                 .ok()
                 .and_then(|b| (meta_end as u64).checked_add(b))
                 .filter(|&e| e <= p.len() as u64)
-                .ok_or_else(|| format!("body length {body_len} at byte {at} runs past the payload"))?
-                as usize;
+                .ok_or_else(|| {
+                    format!("body length {body_len} at byte {at} runs past the payload")
+                })? as usize;
             let block = Block::new(0, (8 + meta_len) as i32, body_len);
             let msg = payload.slice_with_length(at, end - at);
             match message.header_type() {
@@ -219,10 +247,14 @@ pub(crate) fn decode(
                         .and_then(|d| d.data())
                         .ok_or("dictionary message without data")?;
                     check_batch(dict, body_len as u64)?;
-                    decoder.read_dictionary(&block, &msg).map_err(|e| e.to_string())?;
+                    decoder
+                        .read_dictionary(&block, &msg)
+                        .map_err(|e| e.to_string())?;
                 }
                 MessageHeader::RecordBatch => {
-                    let rb = message.header_as_record_batch().ok_or("record batch without header")?;
+                    let rb = message
+                        .header_as_record_batch()
+                        .ok_or("record batch without header")?;
                     check_batch(rb, body_len as u64)?;
                     let batch = decoder
                         .read_record_batch(&block, &msg)
@@ -235,7 +267,10 @@ pub(crate) fn decode(
             at = end;
         }
         if out.len() != n_batches as usize {
-            return Err(format!("the slot header says {n_batches} batches, the payload holds {}", out.len()));
+            return Err(format!(
+                "the slot header says {n_batches} batches, the payload holds {}",
+                out.len()
+            ));
         }
         Ok(out)
     };

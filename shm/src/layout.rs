@@ -174,7 +174,13 @@ fn round_up(n: u64, to: u64) -> u64 {
 impl Geometry {
     /// Lays out a ring of about `size` bytes in all with `slots` slots. `None` when the size
     /// leaves less than one page of payload per slot.
-    pub fn plan(size: u64, slots: u32, max_readers: u32, policy: Policy, flags: u32) -> Option<Self> {
+    pub fn plan(
+        size: u64,
+        slots: u32,
+        max_readers: u32,
+        policy: Policy,
+        flags: u32,
+    ) -> Option<Self> {
         if slots == 0 || max_readers == 0 || max_readers > 4096 {
             return None;
         }
@@ -216,8 +222,12 @@ impl Geometry {
     /// Serialises the creator fields and their CRC into the first 128 header bytes.
     pub fn encode(&self, ring_id: u64, create_time_ns: u64, uid: u32) -> [u8; 128] {
         let mut h = [0u8; 128];
-        let put32 = |h: &mut [u8; 128], off: usize, v: u32| h[off..off + 4].copy_from_slice(&v.to_le_bytes());
-        let put64 = |h: &mut [u8; 128], off: usize, v: u64| h[off..off + 8].copy_from_slice(&v.to_le_bytes());
+        let put32 = |h: &mut [u8; 128], off: usize, v: u32| {
+            h[off..off + 4].copy_from_slice(&v.to_le_bytes())
+        };
+        let put64 = |h: &mut [u8; 128], off: usize, v: u64| {
+            h[off..off + 8].copy_from_slice(&v.to_le_bytes())
+        };
         h[H_MAGIC..H_MAGIC + 8].copy_from_slice(&MAGIC);
         put32(&mut h, H_VERSION, LAYOUT_VERSION);
         put32(&mut h, H_HEADER_BYTES, HEADER_BYTES as u32);
@@ -251,7 +261,9 @@ impl Geometry {
             return Err(HeaderError::Version(get32(H_VERSION)));
         }
         if crc32fast::hash(&h[..H_CRC]) != get32(H_CRC) {
-            return Err(HeaderError::Invalid("the header checksum does not match".into()));
+            return Err(HeaderError::Invalid(
+                "the header checksum does not match".into(),
+            ));
         }
         let policy = Policy::from_code(get32(H_POLICY))
             .ok_or_else(|| HeaderError::Invalid(format!("unknown policy {}", get32(H_POLICY))))?;
@@ -274,7 +286,8 @@ impl Geometry {
             && g.max_readers > 0
             && g.max_readers <= 4096
             && g.reader_offset == HEADER_BYTES
-            && g.schema_offset == g.reader_offset + round_up(g.max_readers as u64 * READER_RECORD, PAGE)
+            && g.schema_offset
+                == g.reader_offset + round_up(g.max_readers as u64 * READER_RECORD, PAGE)
             && g.schema_bytes == SCHEMA_TABLE_BYTES
             && g.slots_offset == g.schema_offset + g.schema_bytes
             && g.slot_bytes >= 2 * PAGE
@@ -284,7 +297,9 @@ impl Geometry {
                 .and_then(|s| s.checked_add(g.slots_offset))
                 == Some(g.total_bytes);
         if !consistent {
-            return Err(HeaderError::Invalid("the header's sizes and offsets do not fit together".into()));
+            return Err(HeaderError::Invalid(
+                "the header's sizes and offsets do not fit together".into(),
+            ));
         }
         if file_len < g.total_bytes {
             return Err(HeaderError::Truncated {
@@ -322,7 +337,14 @@ mod tests {
 
     #[test]
     fn a_planned_header_round_trips_and_damage_is_caught() {
-        let g = Geometry::plan(DEFAULT_SIZE, DEFAULT_SLOTS, DEFAULT_MAX_READERS, Policy::Overwrite, 0).unwrap();
+        let g = Geometry::plan(
+            DEFAULT_SIZE,
+            DEFAULT_SLOTS,
+            DEFAULT_MAX_READERS,
+            Policy::Overwrite,
+            0,
+        )
+        .unwrap();
         assert_eq!(g.slots_offset % PAGE, 0);
         assert!(g.total_bytes <= DEFAULT_SIZE);
         assert_eq!(g.slot_offset(1), g.slots_offset as usize);
@@ -331,13 +353,22 @@ mod tests {
         let (back, info) = Geometry::decode(&h, g.total_bytes).unwrap();
         assert_eq!(back, g);
         assert_eq!(info.ring_id, 7);
-        assert!(matches!(Geometry::decode(&h, g.total_bytes - 1), Err(HeaderError::Truncated { .. })));
+        assert!(matches!(
+            Geometry::decode(&h, g.total_bytes - 1),
+            Err(HeaderError::Truncated { .. })
+        ));
         let mut bad = h;
         bad[H_SLOTS] ^= 1;
-        assert!(matches!(Geometry::decode(&bad, g.total_bytes), Err(HeaderError::Invalid(_))));
+        assert!(matches!(
+            Geometry::decode(&bad, g.total_bytes),
+            Err(HeaderError::Invalid(_))
+        ));
         let mut bad = h;
         bad[0] = b'X';
-        assert!(matches!(Geometry::decode(&bad, g.total_bytes), Err(HeaderError::Magic(_))));
+        assert!(matches!(
+            Geometry::decode(&bad, g.total_bytes),
+            Err(HeaderError::Magic(_))
+        ));
         assert!(Geometry::plan(100_000, 8, 64, Policy::Block, 0).is_none());
     }
 }

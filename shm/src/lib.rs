@@ -49,9 +49,13 @@ pub use writer::Writer;
 /// Parses sizes such as `256MiB`, `1GiB`, `64MB`, `4096`.
 pub fn parse_size(s: &str) -> std::result::Result<u64, String> {
     let t = s.trim();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: f64 = num.parse().map_err(|_| format!("'{s}' is not a size (try 256MiB)"))?;
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size (try 256MiB)"))?;
     let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" => 1000,
@@ -63,4 +67,39 @@ pub fn parse_size(s: &str) -> std::result::Result<u64, String> {
         other => return Err(format!("unknown size unit '{other}' in '{s}'")),
     };
     Ok((n * mult as f64) as u64)
+}
+
+/// This machine's memcpy bandwidth into a warm, pre-faulted mapping of a file in the ring
+/// directory, in bytes per second (best of 20 copies of `size` bytes): the bound on a
+/// writer, which copies each frame once. `quiver shm bench` prints it beside its results.
+pub fn memcpy_bandwidth(size: usize) -> std::io::Result<f64> {
+    let file = tempfile_in_ring_dir()?;
+    file.set_len(size as u64)?;
+    let map = memmap2::MmapOptions::new()
+        .len(size)
+        .populate()
+        .map_raw(&file)?;
+    let src = vec![7u8; size];
+    let mut best = f64::MAX;
+    for _ in 0..20 {
+        let t = std::time::Instant::now();
+        // SAFETY: the mapping is `size` bytes of a file this process just created and that
+        // has no name (unlinked at once), so no other process or mapping can touch it; `src`
+        // is a separate allocation of the same length.
+        unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), map.as_mut_ptr(), size) };
+        std::hint::black_box(map.as_ptr());
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    Ok(size as f64 / best)
+}
+
+fn tempfile_in_ring_dir() -> std::io::Result<std::fs::File> {
+    let path = ring_dir().join(format!(".quiver-memcpy-probe.{}", std::process::id()));
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
+    std::fs::remove_file(&path)?;
+    Ok(file)
 }

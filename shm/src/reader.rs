@@ -42,10 +42,9 @@ impl std::str::FromStr for Start {
         match s {
             "oldest" => Ok(Start::Oldest),
             "latest" => Ok(Start::Latest),
-            other => other
-                .parse::<u64>()
-                .map(Start::Seq)
-                .map_err(|_| format!("unknown start '{other}': use oldest, latest or a sequence number")),
+            other => other.parse::<u64>().map(Start::Seq).map_err(|_| {
+                format!("unknown start '{other}': use oldest, latest or a sequence number")
+            }),
         }
     }
 }
@@ -130,8 +129,12 @@ impl Shared {
 
     fn publish_pins(&self, pins: &BTreeMap<u64, u32>) {
         let min = pins.keys().next().copied().unwrap_or(u64::MAX);
-        self.ring.u32(self.rec() + R_PIN_COUNT).store(pins.len() as u32, Ordering::Relaxed);
-        self.ring.u64(self.rec() + R_PIN_MIN).store(min, Ordering::SeqCst);
+        self.ring
+            .u32(self.rec() + R_PIN_COUNT)
+            .store(pins.len() as u32, Ordering::Relaxed);
+        self.ring
+            .u64(self.rec() + R_PIN_MIN)
+            .store(min, Ordering::SeqCst);
     }
 
     fn pin(&self, seq: u64) -> usize {
@@ -165,7 +168,9 @@ impl Shared {
 impl Drop for Shared {
     fn drop(&mut self) {
         let rec = self.rec();
-        self.ring.u64(rec + R_PIN_MIN).store(u64::MAX, Ordering::SeqCst);
+        self.ring
+            .u64(rec + R_PIN_MIN)
+            .store(u64::MAX, Ordering::SeqCst);
         self.ring.u32(rec + R_PIN_COUNT).store(0, Ordering::SeqCst);
         self.ring.u32(rec + R_STATE).store(0, Ordering::SeqCst);
         self.nudge_writer();
@@ -201,7 +206,10 @@ impl Reader {
             .find(|&i| sys::try_lock(&ring.file, READER_LOCK_BASE + i as u64, 1).unwrap_or(false))
             .ok_or_else(|| Error::BadOptions {
                 ring: name.to_string(),
-                detail: format!("all {} reader records are in use by live readers", g.max_readers),
+                detail: format!(
+                    "all {} reader records are in use by live readers",
+                    g.max_readers
+                ),
             })?;
         let w = ring.u64(W_SEQ).load(Ordering::SeqCst);
         let cursor = match opts.start {
@@ -210,11 +218,14 @@ impl Reader {
             Start::Seq(s) => s.max(1),
         };
         let rec = g.reader_record(record);
-        ring.u32(rec + R_PID).store(sys::getpid(), Ordering::Relaxed);
+        ring.u32(rec + R_PID)
+            .store(sys::getpid(), Ordering::Relaxed);
         ring.u64(rec + R_PIN_MIN).store(u64::MAX, Ordering::Relaxed);
         ring.u32(rec + R_PIN_COUNT).store(0, Ordering::Relaxed);
-        ring.u32(rec + R_FLAGS).store(u32::from(opts.copy) << 2, Ordering::Relaxed);
-        ring.u64(rec + R_ATTACH_TIME).store(now_ns(), Ordering::Relaxed);
+        ring.u32(rec + R_FLAGS)
+            .store(u32::from(opts.copy) << 2, Ordering::Relaxed);
+        ring.u64(rec + R_ATTACH_TIME)
+            .store(now_ns(), Ordering::Relaxed);
         ring.u64(rec + R_LAGGED).store(0, Ordering::Relaxed);
         ring.u64(rec + R_READ).store(0, Ordering::Relaxed);
         ring.u64(rec + R_CURSOR).store(cursor, Ordering::SeqCst);
@@ -251,6 +262,11 @@ impl Reader {
         base..base + self.shared.ring.map_len()
     }
 
+    /// The sequence the writer will publish next: frames before it have been published.
+    pub fn published(&self) -> u64 {
+        self.shared.ring.u64(W_SEQ).load(Ordering::SeqCst)
+    }
+
     /// The writer's process id as the ring records it.
     pub fn writer_pid(&self) -> u32 {
         self.shared.ring.u32(W_PID).load(Ordering::Acquire)
@@ -258,7 +274,10 @@ impl Reader {
 
     /// Frames this reader missed in all (overwritten before it read them).
     pub fn lagged_total(&self) -> u64 {
-        self.shared.ring.u64(self.shared.rec() + R_LAGGED).load(Ordering::Relaxed)
+        self.shared
+            .ring
+            .u64(self.shared.rec() + R_LAGGED)
+            .load(Ordering::Relaxed)
     }
 
     /// The schema frames with id `id` carry.
@@ -282,7 +301,9 @@ impl Reader {
         let deadline = timeout.map(|t| Instant::now() + t);
         loop {
             let w = ring.u64(W_SEQ).load(Ordering::SeqCst);
-            let s = self.cursor.max(w.saturating_sub(ring.geo.slot_count as u64).max(1));
+            let s = self
+                .cursor
+                .max(w.saturating_sub(ring.geo.slot_count as u64).max(1));
             if s < w {
                 let slot = ring.geo.slot_offset(s);
                 let id = ring.u32(slot + SL_SCHEMA).load(Ordering::Acquire);
@@ -312,7 +333,9 @@ impl Reader {
                     return Err(self.lagged(oldest - s));
                 }
                 let held = self.shared.pin(s);
-                let t = ring.u64(ring.geo.slot_offset(s) + SL_STAMP).load(Ordering::SeqCst);
+                let t = ring
+                    .u64(ring.geo.slot_offset(s) + SL_STAMP)
+                    .load(Ordering::SeqCst);
                 if t != 2 * s + 2 {
                     self.shared.unpin(s);
                     // Reused since: every frame up to the one now in the slot minus N is gone.
@@ -370,10 +393,15 @@ impl Reader {
             let data = ring.u32(DATA_FUTEX);
             ring.u32(READERS_WAITING).fetch_add(1, Ordering::SeqCst);
             let seen = data.load(Ordering::SeqCst);
-            if ring.u64(W_SEQ).load(Ordering::SeqCst) == w && ring.u32(W_STATE).load(Ordering::SeqCst) == STATE_OPEN {
+            if ring.u64(W_SEQ).load(Ordering::SeqCst) == w
+                && ring.u32(W_STATE).load(Ordering::SeqCst) == STATE_OPEN
+            {
                 let mut sleep = PROBE_INTERVAL;
                 if let Some(d) = deadline {
-                    sleep = sleep.min(d.saturating_duration_since(now).max(Duration::from_micros(50)));
+                    sleep = sleep.min(
+                        d.saturating_duration_since(now)
+                            .max(Duration::from_micros(50)),
+                    );
                 }
                 sys::futex_wait(data, seen, sleep);
             }
@@ -397,7 +425,10 @@ impl Reader {
 
     fn lagged(&mut self, missed: u64) -> Error {
         let rec = self.shared.rec();
-        self.shared.ring.u64(rec + R_LAGGED).fetch_add(missed, Ordering::Relaxed);
+        self.shared
+            .ring
+            .u64(rec + R_LAGGED)
+            .fetch_add(missed, Ordering::Relaxed);
         self.advance(self.cursor + missed);
         Error::Lagged {
             ring: self.shared.ring.name.clone(),
@@ -408,7 +439,10 @@ impl Reader {
     fn advance(&mut self, to: u64) {
         self.cursor = to;
         let rec = self.shared.rec();
-        self.shared.ring.u64(rec + R_CURSOR).store(to, Ordering::SeqCst);
+        self.shared
+            .ring
+            .u64(rec + R_CURSOR)
+            .store(to, Ordering::SeqCst);
         self.shared.nudge_writer();
     }
 
@@ -509,7 +543,10 @@ impl Iterator for Reader {
 pub(crate) fn load_schema(ring: &Ring, id: u32) -> Result<SchemaRef> {
     let count = ring.u32(W_SCHEMA_COUNT).load(Ordering::Acquire);
     if id >= count || id >= MAX_SCHEMAS {
-        return Err(Error::corrupt(&ring.name, format!("frame names schema {id}, the table holds {count}")));
+        return Err(Error::corrupt(
+            &ring.name,
+            format!("frame names schema {id}, the table holds {count}"),
+        ));
     }
     let table = ring.geo.schema_offset as usize;
     let entry = table + id as usize * SCHEMA_ENTRY as usize;
@@ -517,17 +554,28 @@ pub(crate) fn load_schema(ring: &Ring, id: u32) -> Result<SchemaRef> {
     let len = ring.u32(entry + S_LEN).load(Ordering::Relaxed) as usize;
     let crc = ring.u32(entry + S_CRC).load(Ordering::Relaxed);
     let blob_start = MAX_SCHEMAS as usize * SCHEMA_ENTRY as usize;
-    if offset < blob_start || offset.checked_add(len).is_none_or(|e| e > ring.geo.schema_bytes as usize) {
-        return Err(Error::corrupt(&ring.name, format!("schema {id} lies outside the schema table")));
+    if offset < blob_start
+        || offset
+            .checked_add(len)
+            .is_none_or(|e| e > ring.geo.schema_bytes as usize)
+    {
+        return Err(Error::corrupt(
+            &ring.name,
+            format!("schema {id} lies outside the schema table"),
+        ));
     }
     // SAFETY: a published schema blob is never written again (the table is append-only).
     let bytes = unsafe { ring.read_bytes(table + offset, len) };
     if crc32fast::hash(&bytes) != crc {
-        return Err(Error::corrupt(&ring.name, format!("schema {id} fails its checksum")));
+        return Err(Error::corrupt(
+            &ring.name,
+            format!("schema {id} fails its checksum"),
+        ));
     }
-    let schema = std::panic::catch_unwind(|| arrow::ipc::convert::try_schema_from_ipc_buffer(&bytes))
-        .map_err(|_| Error::corrupt(&ring.name, format!("schema {id} does not decode")))?
-        .map_err(|e| Error::corrupt(&ring.name, format!("schema {id}: {e}")))?;
+    let schema =
+        std::panic::catch_unwind(|| arrow::ipc::convert::try_schema_from_ipc_buffer(&bytes))
+            .map_err(|_| Error::corrupt(&ring.name, format!("schema {id} does not decode")))?
+            .map_err(|e| Error::corrupt(&ring.name, format!("schema {id}: {e}")))?;
     Ok(Arc::new(schema))
 }
 

@@ -4,8 +4,8 @@
 use std::fs::{File, OpenOptions};
 use std::hash::{BuildHasher, Hasher};
 use std::io;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -73,6 +73,9 @@ pub struct RingOptions {
     pub checksum: bool,
     /// File mode of a new ring (0600: only this user).
     pub mode: u32,
+    /// When taking over an existing ring of another shape, keep its shape (instead of
+    /// replacing it by a new ring of this shape).
+    pub adopt_existing: bool,
 }
 
 impl Default for RingOptions {
@@ -84,6 +87,7 @@ impl Default for RingOptions {
             policy: Policy::Block,
             checksum: false,
             mode: 0o600,
+            adopt_existing: false,
         }
     }
 }
@@ -111,6 +115,10 @@ impl RingOptions {
     }
     pub fn mode(mut self, mode: u32) -> Self {
         self.mode = mode;
+        self
+    }
+    pub fn adopt_existing(mut self, adopt: bool) -> Self {
+        self.adopt_existing = adopt;
         self
     }
 
@@ -142,7 +150,10 @@ pub(crate) struct Ring {
 impl Ring {
     /// The atomic u64 at byte `off` of the mapping.
     pub fn u64(&self, off: usize) -> &AtomicU64 {
-        assert!(off % 8 == 0 && off + 8 <= self.map.len(), "u64 field {off} outside the ring");
+        assert!(
+            off % 8 == 0 && off + 8 <= self.map.len(),
+            "u64 field {off} outside the ring"
+        );
         // SAFETY: the offset is 8-aligned inside the mapping (checked above; the mapping is
         // page-aligned), the mapping lives as long as `self`, and every process accesses
         // these shared words only through atomics.
@@ -151,7 +162,10 @@ impl Ring {
 
     /// The atomic u32 at byte `off` of the mapping.
     pub fn u32(&self, off: usize) -> &AtomicU32 {
-        assert!(off % 4 == 0 && off + 4 <= self.map.len(), "u32 field {off} outside the ring");
+        assert!(
+            off % 4 == 0 && off + 4 <= self.map.len(),
+            "u32 field {off} outside the ring"
+        );
         // SAFETY: as for `u64`, with 4-byte alignment.
         unsafe { AtomicU32::from_ptr(self.map.as_mut_ptr().add(off).cast()) }
     }
@@ -170,7 +184,10 @@ impl Ring {
     /// No process may write these bytes during the call (the protocol guarantees it for
     /// published schema blobs and for pinned slots).
     pub unsafe fn read_bytes(&self, off: usize, len: usize) -> Vec<u8> {
-        assert!(off.checked_add(len).is_some_and(|end| end <= self.map.len()));
+        assert!(
+            off.checked_add(len)
+                .is_some_and(|end| end <= self.map.len())
+        );
         let mut out = vec![0u8; len];
         // SAFETY: the range is inside the mapping (checked) and, by the caller's contract,
         // not written concurrently; `out` is a distinct allocation of `len` bytes.
@@ -184,7 +201,10 @@ impl Ring {
     /// No other process may read or write these bytes during the call: only the writer
     /// calls this, on a slot no reader has pinned or on a schema blob not yet published.
     pub unsafe fn write_bytes(&self, off: usize, src: &[u8]) {
-        assert!(off.checked_add(src.len()).is_some_and(|end| end <= self.map.len()));
+        assert!(
+            off.checked_add(src.len())
+                .is_some_and(|end| end <= self.map.len())
+        );
         // SAFETY: the range is inside the mapping (checked) and exclusively the writer's by
         // the caller's contract; `src` cannot overlap the shared mapping it is copied into
         // because this process maps it only once, here.
@@ -266,7 +286,9 @@ impl Ring {
         if populate {
             options.populate();
         }
-        let map = options.map_raw(&file).map_err(|e| Error::io(name, "map", e))?;
+        let map = options
+            .map_raw(&file)
+            .map_err(|e| Error::io(name, "map", e))?;
         Ok(Ring {
             name: name.to_string(),
             path,
@@ -296,14 +318,15 @@ impl Ring {
                             pid: old.u32(W_PID).load(Ordering::Acquire),
                         });
                     }
-                    if old.geo == geo {
+                    if old.geo == geo || opts.adopt_existing {
                         old.take_over();
                         return Ok((old, true));
                     }
                     // Another shape: build a new ring and rename it over the old one. Readers
                     // of the old file see its writer gone and the name pointing elsewhere.
                     let ring = Ring::build(name, &path, &geo, opts.mode)?;
-                    std::fs::rename(&ring.tmp_path, &path).map_err(|e| Error::io(name, "rename", e))?;
+                    std::fs::rename(&ring.tmp_path, &path)
+                        .map_err(|e| Error::io(name, "rename", e))?;
                     old.u32(W_STATE).store(STATE_ABANDONED, Ordering::Release);
                     return ring.named(path);
                 }
@@ -331,14 +354,20 @@ impl Ring {
         Err(Error::io(
             name,
             "create",
-            io::Error::other("the ring was created and removed repeatedly while this process tried to create it"),
+            io::Error::other(
+                "the ring was created and removed repeatedly while this process tried to create it",
+            ),
         ))
     }
 
     /// A new, fully initialised ring under a temporary name, with the writer lock held.
     fn build(name: &str, path: &Path, geo: &Geometry, mode: u32) -> Result<Building> {
         let dir = path.parent().unwrap_or(Path::new("/"));
-        let tmp_path = dir.join(format!(".{FILE_PREFIX}{name}.{}.{:016x}", sys::getpid(), random_u64()));
+        let tmp_path = dir.join(format!(
+            ".{FILE_PREFIX}{name}.{}.{:016x}",
+            sys::getpid(),
+            random_u64()
+        ));
         let file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -351,10 +380,15 @@ impl Ring {
             e
         };
         // create_new honours the umask; the ring's mode is what was asked for.
-        std::fs::set_permissions(&tmp_path, std::os::unix::fs::PermissionsExt::from_mode(mode))
-            .map_err(|e| cleanup(Error::io(name, "chmod", e)))?;
+        std::fs::set_permissions(
+            &tmp_path,
+            std::os::unix::fs::PermissionsExt::from_mode(mode),
+        )
+        .map_err(|e| cleanup(Error::io(name, "chmod", e)))?;
         if let Err(e) = sys::fallocate(&file, geo.total_bytes) {
-            let err = if e.raw_os_error() == Some(libc::ENOSPC) || e.raw_os_error() == Some(libc::EFBIG) {
+            let err = if e.raw_os_error() == Some(libc::ENOSPC)
+                || e.raw_os_error() == Some(libc::EFBIG)
+            {
                 Error::NoSpace {
                     ring: name.to_string(),
                     needed: geo.total_bytes,
@@ -366,7 +400,11 @@ impl Ring {
             return Err(cleanup(err));
         }
         if !sys::try_lock(&file, WRITER_LOCK, 1).map_err(|e| cleanup(Error::io(name, "lock", e)))? {
-            return Err(cleanup(Error::io(name, "lock", io::Error::other("a fresh file is locked"))));
+            return Err(cleanup(Error::io(
+                name,
+                "lock",
+                io::Error::other("a fresh file is locked"),
+            )));
         }
         let map = MmapOptions::new()
             .len(geo.total_bytes as usize)
@@ -396,7 +434,8 @@ impl Ring {
         ring.u32(W_PID).store(sys::getpid(), Ordering::Relaxed);
         ring.u32(W_STATE).store(STATE_OPEN, Ordering::Relaxed);
         for i in 0..geo.max_readers {
-            ring.u64(geo.reader_record(i) + R_PIN_MIN).store(u64::MAX, Ordering::Relaxed);
+            ring.u64(geo.reader_record(i) + R_PIN_MIN)
+                .store(u64::MAX, Ordering::Relaxed);
         }
         std::sync::atomic::fence(Ordering::SeqCst);
         Ok(Building { ring, tmp_path })

@@ -140,7 +140,10 @@ impl Writer {
         if pending.is_none() {
             self.encoder(id).begin_frame();
         }
-        let encoded = self.encoder(id).encode(batch).map_err(|e| Error::arrow(&self.ring.name, e))?;
+        let encoded = self
+            .encoder(id)
+            .encode(batch)
+            .map_err(|e| Error::arrow(&self.ring.name, e))?;
         if encoded.len > capacity {
             if batch.num_rows() <= 1 {
                 return Err(Error::MessageTooLarge {
@@ -226,10 +229,18 @@ impl Writer {
         unsafe { self.ring.write_bytes(table + offset, &bytes) };
         let entry = table + count as usize * SCHEMA_ENTRY as usize;
         self.ring.u32(entry + S_ID).store(count, Ordering::Relaxed);
-        self.ring.u32(entry + S_OFFSET).store(offset as u32, Ordering::Relaxed);
-        self.ring.u32(entry + S_LEN).store(bytes.len() as u32, Ordering::Relaxed);
-        self.ring.u32(entry + S_CRC).store(crc32fast::hash(&bytes), Ordering::Relaxed);
-        self.ring.u32(W_SCHEMA_COUNT).store(count + 1, Ordering::Release);
+        self.ring
+            .u32(entry + S_OFFSET)
+            .store(offset as u32, Ordering::Relaxed);
+        self.ring
+            .u32(entry + S_LEN)
+            .store(bytes.len() as u32, Ordering::Relaxed);
+        self.ring
+            .u32(entry + S_CRC)
+            .store(crc32fast::hash(&bytes), Ordering::Relaxed);
+        self.ring
+            .u32(W_SCHEMA_COUNT)
+            .store(count + 1, Ordering::Release);
         self.schemas.push(schema.clone());
         Ok(count)
     }
@@ -277,13 +288,17 @@ impl Writer {
         }
         let r = &self.ring;
         r.u64(slot + SL_LEN).store(f.len as u64, Ordering::Relaxed);
-        r.u32(slot + SL_SCHEMA).store(f.schema_id, Ordering::Relaxed);
+        r.u32(slot + SL_SCHEMA)
+            .store(f.schema_id, Ordering::Relaxed);
         r.u32(slot + SL_BATCHES).store(f.batches, Ordering::Relaxed);
         r.u64(slot + SL_ROWS).store(f.rows, Ordering::Relaxed);
         r.u64(slot + SL_TIME).store(now_ns(), Ordering::Relaxed);
-        r.u32(slot + SL_EPOCH).store(r.u32(W_EPOCH).load(Ordering::Relaxed), Ordering::Relaxed);
-        r.u32(slot + SL_FLAGS).store(if checksum { FLAG_CHECKSUM } else { 0 }, Ordering::Relaxed);
-        r.u32(slot + SL_CRC).store(if checksum { crc.finalize() } else { 0 }, Ordering::Relaxed);
+        r.u32(slot + SL_EPOCH)
+            .store(r.u32(W_EPOCH).load(Ordering::Relaxed), Ordering::Relaxed);
+        r.u32(slot + SL_FLAGS)
+            .store(if checksum { FLAG_CHECKSUM } else { 0 }, Ordering::Relaxed);
+        r.u32(slot + SL_CRC)
+            .store(if checksum { crc.finalize() } else { 0 }, Ordering::Relaxed);
         stamp.store(2 * s + 2, Ordering::Release);
         r.u64(W_SEQ).store(s + 1, Ordering::SeqCst);
         self.seq = s + 1;
@@ -324,7 +339,9 @@ impl Writer {
                 self.ring.name,
                 self.ring.u32(rec + R_PID).load(Ordering::Relaxed)
             );
-            self.ring.u64(rec + R_PIN_MIN).store(u64::MAX, Ordering::SeqCst);
+            self.ring
+                .u64(rec + R_PIN_MIN)
+                .store(u64::MAX, Ordering::SeqCst);
             self.ring.u32(rec + R_PIN_COUNT).store(0, Ordering::SeqCst);
             self.ring.u32(rec + R_STATE).store(0, Ordering::SeqCst);
         }
@@ -371,7 +388,10 @@ impl Writer {
             self.ring.u32(WRITER_WAITING).store(1, Ordering::SeqCst);
             let seen = space.load(Ordering::SeqCst);
             if self.blocker(hold, p).is_some() {
-                let left = self.write_timeout.saturating_sub(waited).max(Duration::from_micros(100));
+                let left = self
+                    .write_timeout
+                    .saturating_sub(waited)
+                    .max(Duration::from_micros(100));
                 sys::futex_wait(space, seen, left.min(PROBE_INTERVAL));
             }
             self.ring.u32(WRITER_WAITING).store(0, Ordering::SeqCst);
@@ -383,6 +403,13 @@ impl Writer {
     pub fn close(mut self) -> Result<()> {
         self.finish(STATE_CLOSED);
         Ok(())
+    }
+
+    /// Stops writing without ending the stream: the ring waits for its next writer, and
+    /// readers keep waiting (they see neither the end nor `WriterGone`). What
+    /// `quiver shm create` does after creating a ring.
+    pub fn leave_open(mut self) {
+        self.finish(STATE_NONE);
     }
 
     fn finish(&mut self, state: u32) {

@@ -54,8 +54,14 @@ fn schema_b() -> SchemaRef {
 fn frame(k: i64, rows: usize, switch_at: i64) -> RecordBatch {
     let seq: Vec<i64> = (0..rows as i64).map(|i| k * 1_000_000 + i).collect();
     if k >= switch_at && k % 2 == 1 {
-        let labels: Vec<Option<String>> = seq.iter().map(|s| (s % 7 != 0).then(|| format!("v{s}"))).collect();
-        let check: Vec<i64> = seq.iter().map(|s| s.wrapping_mul(31) ^ (s % 7 != 0) as i64).collect();
+        let labels: Vec<Option<String>> = seq
+            .iter()
+            .map(|s| (s % 7 != 0).then(|| format!("v{s}")))
+            .collect();
+        let check: Vec<i64> = seq
+            .iter()
+            .map(|s| s.wrapping_mul(31) ^ (s % 7 != 0) as i64)
+            .collect();
         RecordBatch::try_new(
             schema_b(),
             vec![
@@ -70,7 +76,11 @@ fn frame(k: i64, rows: usize, switch_at: i64) -> RecordBatch {
         let check: Vec<i64> = seq.iter().map(|s| s.wrapping_mul(31) ^ 1).collect();
         RecordBatch::try_new(
             schema_a(),
-            vec![Arc::new(Int64Array::from(seq)), Arc::new(Float64Array::from(x)), Arc::new(Int64Array::from(check))],
+            vec![
+                Arc::new(Int64Array::from(seq)),
+                Arc::new(Float64Array::from(x)),
+                Arc::new(Int64Array::from(check)),
+            ],
         )
         .unwrap()
     }
@@ -78,16 +88,32 @@ fn frame(k: i64, rows: usize, switch_at: i64) -> RecordBatch {
 
 /// Checks a received batch is one whole frame as `frame` makes it; returns its k.
 fn verify(batch: &RecordBatch) -> i64 {
-    let seq = batch.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
-    let check = batch.column(2).as_any().downcast_ref::<Int64Array>().unwrap();
+    let seq = batch
+        .column(0)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .unwrap();
+    let check = batch
+        .column(2)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .unwrap();
     assert!(batch.num_rows() > 0);
     let k = seq.value(0) / 1_000_000;
     for i in 0..batch.num_rows() {
         let s = seq.value(i);
-        assert_eq!(s, k * 1_000_000 + i as i64, "torn frame: row {i} of frame {k}");
+        assert_eq!(
+            s,
+            k * 1_000_000 + i as i64,
+            "torn frame: row {i} of frame {k}"
+        );
         let expect = match batch.schema().field(1).data_type() {
             DataType::Utf8 => {
-                let l = batch.column(1).as_any().downcast_ref::<StringArray>().unwrap();
+                let l = batch
+                    .column(1)
+                    .as_any()
+                    .downcast_ref::<StringArray>()
+                    .unwrap();
                 assert_eq!(l.is_valid(i), s % 7 != 0);
                 if l.is_valid(i) {
                     assert_eq!(l.value(i), format!("v{s}"));
@@ -95,7 +121,11 @@ fn verify(batch: &RecordBatch) -> i64 {
                 s.wrapping_mul(31) ^ (s % 7 != 0) as i64
             }
             _ => {
-                let x = batch.column(1).as_any().downcast_ref::<Float64Array>().unwrap();
+                let x = batch
+                    .column(1)
+                    .as_any()
+                    .downcast_ref::<Float64Array>()
+                    .unwrap();
                 assert_eq!(x.value(i), s as f64 * 0.5, "torn frame {k}");
                 s.wrapping_mul(31) ^ 1
             }
@@ -147,7 +177,9 @@ fn await_readers(name: &str, n: usize) {
 /// The body of every child process; a no-op when run as a normal test.
 #[test]
 fn child_entry() {
-    let Ok(role) = std::env::var(ROLE) else { return };
+    let Ok(role) = std::env::var(ROLE) else {
+        return;
+    };
     let parts: Vec<&str> = role.split(':').collect();
     let say = |s: String| {
         println!("@{s}");
@@ -156,9 +188,14 @@ fn child_entry() {
     match parts[0] {
         // write:NAME:FRAMES:ROWS:SWITCH:READERS — waits for READERS readers, writes, closes.
         "write" => {
-            let (name, frames, rows, switch): (&str, i64, usize, i64) =
-                (parts[1], parts[2].parse().unwrap(), parts[3].parse().unwrap(), parts[4].parse().unwrap());
-            let mut w = Writer::create(name, RingOptions::default().size(8 << 20).slots(4)).unwrap();
+            let (name, frames, rows, switch): (&str, i64, usize, i64) = (
+                parts[1],
+                parts[2].parse().unwrap(),
+                parts[3].parse().unwrap(),
+                parts[4].parse().unwrap(),
+            );
+            let mut w =
+                Writer::create(name, RingOptions::default().size(8 << 20).slots(4)).unwrap();
             say("created".into());
             await_readers(name, parts[5].parse().unwrap());
             for k in 0..frames {
@@ -169,7 +206,8 @@ fn child_entry() {
         }
         // read:NAME — reads to the end, prints the frames' k and schema ids.
         "read" => {
-            let mut r = Reader::open(parts[1], ReaderOptions::default().start(Start::Oldest)).unwrap();
+            let mut r =
+                Reader::open(parts[1], ReaderOptions::default().start(Start::Oldest)).unwrap();
             say("attached".into());
             let mut seen = Vec::new();
             loop {
@@ -187,8 +225,14 @@ fn child_entry() {
         }
         // spew:NAME:ROWS — writes frames until killed (takes the ring over if it exists).
         "spew" => {
-            let mut w = Writer::create(parts[1], RingOptions::default().size(8 << 20).slots(4).policy(Policy::Overwrite))
-                .unwrap();
+            let mut w = Writer::create(
+                parts[1],
+                RingOptions::default()
+                    .size(8 << 20)
+                    .slots(4)
+                    .policy(Policy::Overwrite),
+            )
+            .unwrap();
             let rows: usize = parts[2].parse().unwrap();
             let mut k = w.next_seq() as i64;
             say(format!("epoch {}", w.epoch()));
@@ -242,7 +286,10 @@ fn every_reader_in_every_process_gets_every_frame_in_order_across_a_schema_chang
     let mut wout = BufReader::new(writer.stdout.take().unwrap());
     assert_eq!(next_line(&mut wout), "created");
     let mut readers: Vec<Child> = (0..2).map(|_| spawn(&format!("read:{}", ring.0))).collect();
-    let mut outs: Vec<_> = readers.iter_mut().map(|c| BufReader::new(c.stdout.take().unwrap())).collect();
+    let mut outs: Vec<_> = readers
+        .iter_mut()
+        .map(|c| BufReader::new(c.stdout.take().unwrap()))
+        .collect();
     for o in outs.iter_mut() {
         assert_eq!(next_line(o), "attached");
     }
@@ -258,7 +305,11 @@ fn every_reader_in_every_process_gets_every_frame_in_order_across_a_schema_chang
                         for buf in col.to_data().buffers() {
                             if !buf.is_empty() {
                                 let p = buf.as_ptr() as usize;
-                                assert!(map.contains(&p), "a buffer of frame {} is outside the mapping", f.seq);
+                                assert!(
+                                    map.contains(&p),
+                                    "a buffer of frame {} is outside the mapping",
+                                    f.seq
+                                );
                             }
                         }
                     }
@@ -284,16 +335,24 @@ fn every_reader_in_every_process_gets_every_frame_in_order_across_a_schema_chang
 #[test]
 fn pinned_frames_are_never_overwritten_and_a_retaining_reader_switches_to_copies() {
     let ring = Ring::new("pins");
-    let mut w = Writer::create(&ring.0, RingOptions::default().size(2 << 20).slots(4).policy(Policy::Overwrite))
-        .unwrap()
-        .with_write_timeout(Duration::from_millis(300));
+    let mut w = Writer::create(
+        &ring.0,
+        RingOptions::default()
+            .size(2 << 20)
+            .slots(4)
+            .policy(Policy::Overwrite),
+    )
+    .unwrap()
+    .with_write_timeout(Duration::from_millis(300));
     let mut r = Reader::open(&ring.0, ReaderOptions::default()).unwrap();
     for k in 0..4 {
         w.write(&frame(k, 100, i64::MAX)).unwrap();
     }
     let mut kept = Vec::new();
     for k in 0..4 {
-        let Recv::Frame(f) = r.recv(Some(HANG)).unwrap() else { panic!() };
+        let Recv::Frame(f) = r.recv(Some(HANG)).unwrap() else {
+            panic!()
+        };
         assert_eq!(verify(&f.batches[0]), k);
         // Two slots (half of four) are pinned zero-copy; the rest are copies.
         assert_eq!(f.copied, k >= 2, "frame {k}");
@@ -302,18 +361,31 @@ fn pinned_frames_are_never_overwritten_and_a_retaining_reader_switches_to_copies
     // Overwrite never waits on unread frames, but frame 0 is pinned: its slot is not reused.
     let err = w.write(&frame(4, 100, i64::MAX)).unwrap_err();
     assert_eq!(err.kind(), "RingFull", "{err}");
-    assert!(err.to_string().contains(&format!("pid {}", std::process::id())), "{err}");
+    assert!(
+        err.to_string()
+            .contains(&format!("pid {}", std::process::id())),
+        "{err}"
+    );
     assert_eq!(verify(&kept[0].batches[0]), 0, "the pinned frame is intact");
     drop(kept.remove(0));
     w.write(&frame(4, 100, i64::MAX)).unwrap();
-    let Recv::Frame(f) = r.recv(Some(HANG)).unwrap() else { panic!() };
+    let Recv::Frame(f) = r.recv(Some(HANG)).unwrap() else {
+        panic!()
+    };
     assert_eq!(verify(&f.batches[0]), 4);
 }
 
 #[test]
 fn overwrite_reports_exactly_how_many_frames_a_slow_reader_missed() {
     let ring = Ring::new("lag");
-    let mut w = Writer::create(&ring.0, RingOptions::default().size(2 << 20).slots(4).policy(Policy::Overwrite)).unwrap();
+    let mut w = Writer::create(
+        &ring.0,
+        RingOptions::default()
+            .size(2 << 20)
+            .slots(4)
+            .policy(Policy::Overwrite),
+    )
+    .unwrap();
     let mut r = Reader::open(&ring.0, ReaderOptions::default()).unwrap();
     for k in 0..11 {
         w.write(&frame(k, 10, i64::MAX)).unwrap();
@@ -340,7 +412,9 @@ fn block_policy_waits_for_the_slowest_reader_then_reports_ring_full_naming_it() 
     let _slow = Reader::open(&ring.0, ReaderOptions::default()).unwrap();
     for k in 0..3 {
         w.write(&frame(k, 10, i64::MAX)).unwrap();
-        let Recv::Frame(f) = fast.recv(Some(HANG)).unwrap() else { panic!() };
+        let Recv::Frame(f) = fast.recv(Some(HANG)).unwrap() else {
+            panic!()
+        };
         assert_eq!(verify(&f.batches[0]), k);
     }
     let err = w.write(&frame(3, 10, i64::MAX)).unwrap_err();
@@ -353,9 +427,15 @@ fn block_policy_waits_for_the_slowest_reader_then_reports_ring_full_naming_it() 
 #[test]
 fn a_killed_reader_holding_pins_stops_holding_the_writer() {
     let ring = Ring::new("reader-kill");
-    let mut w = Writer::create(&ring.0, RingOptions::default().size(2 << 20).slots(4).policy(Policy::Overwrite))
-        .unwrap()
-        .with_write_timeout(HANG);
+    let mut w = Writer::create(
+        &ring.0,
+        RingOptions::default()
+            .size(2 << 20)
+            .slots(4)
+            .policy(Policy::Overwrite),
+    )
+    .unwrap()
+    .with_write_timeout(HANG);
     for k in 0..4 {
         w.write(&frame(k, 10, i64::MAX)).unwrap();
     }
@@ -370,17 +450,38 @@ fn a_killed_reader_holding_pins_stops_holding_the_writer() {
     let start = Instant::now();
     // Frame 0's slot is pinned by the dead reader until the writer notices the lock is free.
     w.write(&frame(4, 10, i64::MAX)).unwrap();
-    eprintln!("writer resumed {:?} after the reader was killed", start.elapsed());
+    eprintln!(
+        "writer resumed {:?} after the reader was killed",
+        start.elapsed()
+    );
     let _ = child.wait();
-    assert!(quiver_shm::admin::status(&ring.0).unwrap().readers.is_empty(), "the dead reader was reaped");
+    assert!(
+        quiver_shm::admin::status(&ring.0)
+            .unwrap()
+            .readers
+            .is_empty(),
+        "the dead reader was reaped"
+    );
 }
 
 #[test]
 fn writers_killed_at_random_moments_never_tear_a_frame_and_the_next_writer_takes_over() {
     let ring = Ring::new("writer-kill");
-    let rounds: usize = std::env::var("QUIVER_SHM_KILL_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(120);
+    let rounds: usize = std::env::var("QUIVER_SHM_KILL_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(120);
     // Create the ring once so the reader can attach before the first writer starts.
-    drop(Writer::create(&ring.0, RingOptions::default().size(8 << 20).slots(4).policy(Policy::Overwrite)).unwrap());
+    drop(
+        Writer::create(
+            &ring.0,
+            RingOptions::default()
+                .size(8 << 20)
+                .slots(4)
+                .policy(Policy::Overwrite),
+        )
+        .unwrap(),
+    );
     let mut r = Reader::open(&ring.0, ReaderOptions::default().start(Start::Latest)).unwrap();
     let mut rng = 0x9E37_79B9_7F4A_7C15u64;
     let (mut frames, mut gone, mut lagged) = (0u64, 0u64, 0u64);
@@ -395,7 +496,10 @@ fn writers_killed_at_random_moments_never_tear_a_frame_and_the_next_writer_takes
         let mut out = BufReader::new(child.stdout.take().unwrap());
         let epoch_line = next_line(&mut out);
         let epoch: u32 = epoch_line.strip_prefix("epoch ").unwrap().parse().unwrap();
-        assert!(epoch > last_epoch, "round {round}: a takeover starts a new epoch");
+        assert!(
+            epoch > last_epoch,
+            "round {round}: a takeover starts a new epoch"
+        );
         last_epoch = epoch;
         std::thread::sleep(Duration::from_micros((rng >> 40) % 3000));
         child.kill().unwrap();
@@ -409,8 +513,12 @@ fn writers_killed_at_random_moments_never_tear_a_frame_and_the_next_writer_takes
                     }
                     frames += 1;
                 }
-                Ok(Recv::TimedOut) => panic!("round {round}: the reader hung after the writer was killed"),
-                Ok(Recv::Closed) => panic!("round {round}: a killed writer does not close the ring"),
+                Ok(Recv::TimedOut) => {
+                    panic!("round {round}: the reader hung after the writer was killed")
+                }
+                Ok(Recv::Closed) => {
+                    panic!("round {round}: a killed writer does not close the ring")
+                }
                 Err(Error::WriterGone { .. }) => {
                     gone += 1;
                     break;
@@ -420,15 +528,26 @@ fn writers_killed_at_random_moments_never_tear_a_frame_and_the_next_writer_takes
             }
         }
     }
-    eprintln!("{rounds} writers killed: {frames} frames read whole, {lagged} overwritten unread, {gone} WriterGone");
+    eprintln!(
+        "{rounds} writers killed: {frames} frames read whole, {lagged} overwritten unread, {gone} WriterGone"
+    );
     assert_eq!(gone, rounds as u64);
     assert!(frames > 0);
     // A last writer takes over and closes cleanly.
-    let mut w = Writer::create(&ring.0, RingOptions::default().size(8 << 20).slots(4).policy(Policy::Overwrite)).unwrap();
+    let mut w = Writer::create(
+        &ring.0,
+        RingOptions::default()
+            .size(8 << 20)
+            .slots(4)
+            .policy(Policy::Overwrite),
+    )
+    .unwrap();
     assert!(w.taken_over());
     w.write(&frame(7, 3, i64::MAX)).unwrap();
     w.close().unwrap();
-    let Recv::Frame(f) = r.recv(Some(HANG)).unwrap() else { panic!("the taken-over ring delivers") };
+    let Recv::Frame(f) = r.recv(Some(HANG)).unwrap() else {
+        panic!("the taken-over ring delivers")
+    };
     assert_eq!(verify(&f.batches[0]), 7);
     assert!(matches!(r.recv(Some(HANG)).unwrap(), Recv::Closed));
 }
@@ -437,11 +556,22 @@ fn writers_killed_at_random_moments_never_tear_a_frame_and_the_next_writer_takes
 fn of_creators_racing_for_one_name_exactly_one_wins() {
     for round in 0..10 {
         let ring = Ring::new(&format!("race{round}"));
-        let mut kids: Vec<Child> = (0..6).map(|_| spawn(&format!("create:{}", ring.0))).collect();
-        let results: Vec<String> =
-            kids.iter_mut().map(|c| next_line(&mut BufReader::new(c.stdout.take().unwrap()))).collect();
-        assert_eq!(results.iter().filter(|r| *r == "ok").count(), 1, "round {round}: {results:?}");
-        assert!(results.iter().all(|r| r == "ok" || r == "AlreadyExists"), "{results:?}");
+        let mut kids: Vec<Child> = (0..6)
+            .map(|_| spawn(&format!("create:{}", ring.0)))
+            .collect();
+        let results: Vec<String> = kids
+            .iter_mut()
+            .map(|c| next_line(&mut BufReader::new(c.stdout.take().unwrap())))
+            .collect();
+        assert_eq!(
+            results.iter().filter(|r| *r == "ok").count(),
+            1,
+            "round {round}: {results:?}"
+        );
+        assert!(
+            results.iter().all(|r| r == "ok" || r == "AlreadyExists"),
+            "{results:?}"
+        );
         for mut k in kids {
             drop(k.stdin.take());
             k.wait().unwrap();
@@ -456,7 +586,9 @@ fn of_creators_racing_for_one_name_exactly_one_wins() {
 fn files_that_are_not_healthy_rings_give_clear_errors() {
     let dir = quiver_shm::ring_dir();
     let named = |n: &str| Ring::new(n);
-    let put = |ring: &Ring, bytes: &[u8]| std::fs::write(dir.join(format!("quiver-{}", ring.0)), bytes).unwrap();
+    let put = |ring: &Ring, bytes: &[u8]| {
+        std::fs::write(dir.join(format!("quiver-{}", ring.0)), bytes).unwrap()
+    };
 
     let qads = named("qads");
     let mut bytes = vec![0u8; 4096];
@@ -466,22 +598,51 @@ fn files_that_are_not_healthy_rings_give_clear_errors() {
     assert_eq!(e.kind(), "Incompatible");
     assert!(e.to_string().contains("QADataSwap"), "{e}");
     // A foreign file is not clobbered by a writer either.
-    assert_eq!(Writer::create(&qads.0, RingOptions::default()).unwrap_err().kind(), "Incompatible");
+    assert_eq!(
+        Writer::create(&qads.0, RingOptions::default())
+            .unwrap_err()
+            .kind(),
+        "Incompatible"
+    );
 
     let zero = named("zero");
     put(&zero, &[0u8; 8192]);
-    assert_eq!(Reader::open(&zero.0, ReaderOptions::default()).unwrap_err().kind(), "Incompatible");
+    assert_eq!(
+        Reader::open(&zero.0, ReaderOptions::default())
+            .unwrap_err()
+            .kind(),
+        "Incompatible"
+    );
 
     let empty = named("empty");
     put(&empty, &[]);
-    assert_eq!(Reader::open(&empty.0, ReaderOptions::default()).unwrap_err().kind(), "Incompatible");
+    assert_eq!(
+        Reader::open(&empty.0, ReaderOptions::default())
+            .unwrap_err()
+            .kind(),
+        "Incompatible"
+    );
 
     let trunc = named("trunc");
     drop(Writer::create(&trunc.0, RingOptions::default().size(1 << 20).slots(2)).unwrap());
     let path = quiver_shm::ring_path(&trunc.0).unwrap();
-    std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(300_000).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(300_000)
+        .unwrap();
     let e = Reader::open(&trunc.0, ReaderOptions::default()).unwrap_err();
-    assert!(matches!(e, Error::Truncated { actual: 300_000, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::Truncated {
+                actual: 300_000,
+                ..
+            }
+        ),
+        "{e}"
+    );
 
     let crc = named("crc");
     drop(Writer::create(&crc.0, RingOptions::default().size(1 << 20).slots(2)).unwrap());
@@ -489,10 +650,25 @@ fn files_that_are_not_healthy_rings_give_clear_errors() {
     let mut all = std::fs::read(&path).unwrap();
     all[33] ^= 0x40; // slot count
     std::fs::write(&path, &all).unwrap();
-    assert_eq!(Reader::open(&crc.0, ReaderOptions::default()).unwrap_err().kind(), "Corrupt");
+    assert_eq!(
+        Reader::open(&crc.0, ReaderOptions::default())
+            .unwrap_err()
+            .kind(),
+        "Corrupt"
+    );
 
-    assert_eq!(Reader::open("no-such-ring-here", ReaderOptions::default()).unwrap_err().kind(), "NotFound");
-    assert_eq!(Writer::create("../etc", RingOptions::default()).unwrap_err().kind(), "InvalidName");
+    assert_eq!(
+        Reader::open("no-such-ring-here", ReaderOptions::default())
+            .unwrap_err()
+            .kind(),
+        "NotFound"
+    );
+    assert_eq!(
+        Writer::create("../etc", RingOptions::default())
+            .unwrap_err()
+            .kind(),
+        "InvalidName"
+    );
 
     // Larger than the file system holding rings: refused at creation, nothing left behind.
     let big = named("big");
@@ -509,7 +685,11 @@ fn files_that_are_not_healthy_rings_give_clear_errors() {
     let leftovers = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with(&format!(".quiver-{}", big.0)))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(&format!(".quiver-{}", big.0))
+        })
         .count();
     assert_eq!(leftovers, 0);
 }
@@ -528,7 +708,8 @@ fn a_ring_of_another_user_is_permission_denied() {
         c.wait().unwrap();
     } else {
         let path = quiver_shm::ring_path(&ring.0).unwrap();
-        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o000))
+            .unwrap();
         let e = Reader::open(&ring.0, ReaderOptions::default()).unwrap_err();
         assert_eq!(e.kind(), "PermissionDenied", "{e}");
     }
@@ -537,7 +718,11 @@ fn a_ring_of_another_user_is_permission_denied() {
 #[test]
 fn a_damaged_frame_is_corrupt_not_a_crash() {
     let ring = Ring::new("corrupt");
-    let mut w = Writer::create(&ring.0, RingOptions::default().size(1 << 20).slots(2).checksum(true)).unwrap();
+    let mut w = Writer::create(
+        &ring.0,
+        RingOptions::default().size(1 << 20).slots(2).checksum(true),
+    )
+    .unwrap();
     w.write(&frame(1, 50, i64::MAX)).unwrap();
     w.write(&frame(2, 50, i64::MAX)).unwrap();
     let g = w.geometry().clone();
@@ -546,7 +731,8 @@ fn a_damaged_frame_is_corrupt_not_a_crash() {
     use std::os::unix::fs::FileExt;
     // Frame 1: break the IPC continuation marker. Frame 2: flip one body byte (caught by the CRC).
     file.write_at(&[0x00], g.slots_offset + 64).unwrap();
-    file.write_at(&[0x5a], g.slots_offset + g.slot_bytes + 64 + 300).unwrap();
+    file.write_at(&[0x5a], g.slots_offset + g.slot_bytes + 64 + 300)
+        .unwrap();
     let mut r = Reader::open(&ring.0, ReaderOptions::default()).unwrap();
     let e = r.recv(Some(HANG)).unwrap_err();
     assert_eq!(e.kind(), "Corrupt", "{e}");
@@ -554,8 +740,14 @@ fn a_damaged_frame_is_corrupt_not_a_crash() {
     let e = r.recv(Some(HANG)).unwrap_err();
     assert!(e.to_string().contains("checksum"), "{e}");
     w.write(&frame(3, 50, i64::MAX)).unwrap();
-    let Recv::Frame(f) = r.recv(Some(HANG)).unwrap() else { panic!() };
-    assert_eq!(verify(&f.batches[0]), 3, "the reader goes on after a corrupt frame");
+    let Recv::Frame(f) = r.recv(Some(HANG)).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        verify(&f.batches[0]),
+        3,
+        "the reader goes on after a corrupt frame"
+    );
 }
 
 #[test]
@@ -571,15 +763,24 @@ fn batches_pack_into_frames_large_ones_split_and_late_readers_drain_a_closed_rin
     assert!(last >= 3, "{last}");
     w.close().unwrap();
     let mut r = Reader::open(&ring.0, ReaderOptions::default()).unwrap();
-    let Recv::Frame(f) = r.recv(Some(HANG)).unwrap() else { panic!() };
+    let Recv::Frame(f) = r.recv(Some(HANG)).unwrap() else {
+        panic!()
+    };
     assert_eq!(f.batches.len(), 10);
-    assert_eq!(f.batches.iter().map(verify).collect::<Vec<_>>(), (0..10).collect::<Vec<_>>());
+    assert_eq!(
+        f.batches.iter().map(verify).collect::<Vec<_>>(),
+        (0..10).collect::<Vec<_>>()
+    );
     let mut rows = 0;
     let mut first: Option<i64> = None;
     while let Recv::Frame(f) = r.recv(Some(HANG)).unwrap() {
         for b in &f.batches {
             let s = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
-            assert_eq!(s.value(0), 50_000_000 + rows as i64, "split parts arrive in order");
+            assert_eq!(
+                s.value(0),
+                50_000_000 + rows as i64,
+                "split parts arrive in order"
+            );
             first.get_or_insert(s.value(0));
             rows += b.num_rows();
         }
@@ -591,7 +792,13 @@ fn batches_pack_into_frames_large_ones_split_and_late_readers_drain_a_closed_rin
     let mut w = Writer::create(&tiny.0, RingOptions::default().size(200 << 10).slots(2)).unwrap();
     let capacity = w.geometry().capacity();
     let schema = Arc::new(Schema::new(vec![Field::new("s", DataType::Utf8, false)]));
-    let huge = RecordBatch::try_new(schema, vec![Arc::new(StringArray::from(vec!["x".repeat(capacity as usize)]))]).unwrap();
+    let huge = RecordBatch::try_new(
+        schema,
+        vec![Arc::new(StringArray::from(vec![
+            "x".repeat(capacity as usize),
+        ]))],
+    )
+    .unwrap();
     let e = w.write(&huge).unwrap_err();
     assert_eq!(e.kind(), "MessageTooLarge", "{e}");
     assert_eq!(w.next_seq(), 1);

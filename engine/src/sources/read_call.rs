@@ -107,6 +107,14 @@ impl VisitorMut for Rewriter {
             return ControlFlow::Continue(());
         };
         let function = name.to_string();
+        if function.eq_ignore_ascii_case("read_shm") {
+            // Native frontends bind read_shm before the engine sees the statement.
+            self.error = Some(Error::invalid(
+                "read_shm",
+                "shared-memory rings are native-only: read them with the quiver CLI or the Python package",
+            ));
+            return ControlFlow::Break(());
+        }
         let Some(kind) = FileKind::from_function(&function) else {
             return ControlFlow::Continue(());
         };

@@ -2,6 +2,8 @@
 
 mod exec;
 mod repl;
+mod shm;
+mod shm_bench;
 mod width;
 
 use std::io::IsTerminal;
@@ -127,6 +129,15 @@ pub enum Command {
         /// Load every table once, print each one's status, and exit.
         #[arg(long, conflicts_with = "check")]
         once: bool,
+    },
+    /// Shared-memory Arrow rings between processes: one writer, many readers, every reader
+    /// gets every frame without a copy.
+    #[command(
+        after_help = "Example:\n  quiver shm create ticks --size 256MiB --slots 8\n  quiver shm write ticks -c \"SELECT * FROM 'ticks.parquet'\" &\n  quiver shm read ticks --follow --format csv"
+    )]
+    Shm {
+        #[command(subcommand)]
+        action: shm::ShmCommand,
     },
 }
 
@@ -280,6 +291,9 @@ pub fn main() -> ExitCode {
         },
     ));
 
+    if let Some(Command::Shm { action }) = args.command {
+        return shm::run(&rt, runner, action);
+    }
     if let Some(Command::Delta {
         action: DeltaCommand::Verify { path, deep },
     }) = &args.command
