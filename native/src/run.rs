@@ -15,6 +15,7 @@
 //!   A `SELECT` never touches the write module.
 
 use datafusion::execution::SendableRecordBatchStream;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::sql::parser::Statement as DFStatement;
 use futures::TryStreamExt;
@@ -63,16 +64,14 @@ impl Router {
             Parsed::Sql(DFStatement::CopyTo(copy)) if crate::shm::is_shm_target(&copy) => {
                 crate::shm::copy_to_ring(&self.session, copy).await?
             }
-            Parsed::Sql(mut statement) => match dml_target(&statement) {
+            Parsed::Sql(statement) => match dml_target(&statement) {
                 Some(target) if is_delta_target(&self.session, &target).await => {
                     self.writer
                         .write(&self.session, &target, &statement)
                         .await?
                 }
                 _ => {
-                    // `read_shm(...)` tables live until the plan holds them.
-                    let _rings = crate::shm::bind_read_shm(&self.session, &mut statement).await?;
-                    let plan = self.session.plan(statement).await?;
+                    let plan = self.plan(statement).await?;
                     return Ok(self.session.execute(plan).await?);
                 }
             },
@@ -81,6 +80,17 @@ impl Router {
             done.schema(),
             futures::stream::iter([Ok(done)]),
         )))
+    }
+
+    /// Plans a statement the engine runs (a query, DDL, COPY to files), binding any
+    /// `read_shm(...)` tables first.
+    ///
+    /// # Errors
+    /// Planning errors, and rings that cannot be opened.
+    pub async fn plan(&self, mut statement: DFStatement) -> Result<LogicalPlan> {
+        // The ring tables are registered until the plan holds them.
+        let _rings = crate::shm::bind_read_shm(&self.session, &mut statement).await?;
+        Ok(self.session.plan(statement).await?)
     }
 
     /// Runs every statement of `sql` in order and collects the last one's rows.

@@ -90,11 +90,7 @@ impl Connection {
             let plan_only = lazy && last.is_query();
             match last {
                 Parsed::Sql(statement) if plan_only => {
-                    let plan = router
-                        .session()
-                        .plan(statement)
-                        .await
-                        .map_err(errors::engine)?;
+                    let plan = router.plan(statement).await.map_err(errors::to_py)?;
                     Ok(Body::Plan(plan))
                 }
                 other => {

@@ -71,6 +71,7 @@ pub fn to_py(e: quiver::Error) -> PyErr {
     let message = e.to_string();
     match e {
         quiver::Error::Engine(engine) => engine_to_py(engine, message),
+        quiver::Error::Shm(e) => crate::shm::to_py(e),
         quiver::Error::NotDelta { .. }
         | quiver::Error::NoDeltaTable { .. }
         | quiver::Error::InvalidStatement { .. }

@@ -14,6 +14,7 @@
 //!   Ctrl-C cancels the statement.
 //! - [`storage`]: `storage_options=` for S3, over the `AWS_*` variables.
 //! - [`errors`]: the exception hierarchy under `quiver.Error`.
+//! - [`shm`]: `quiver.shm`: shared-memory ring writers and zero-copy readers.
 //! - [`report`], [`size`]: `verify()`'s answer, and sizes as `memory_limit=` takes them.
 
 use pyo3::prelude::*;
@@ -24,6 +25,7 @@ mod interchange;
 mod relation;
 mod report;
 mod runtime;
+mod shm;
 mod size;
 
 /// The native part of the `quiver` package; `quiver/__init__.py` re-exports it.
@@ -33,6 +35,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<report::Report>()?;
     m.add_class::<relation::Relation>()?;
     errors::register(m)?;
+    shm::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
