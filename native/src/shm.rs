@@ -4,15 +4,16 @@
 //!   `read_shm('ticks', follow => true)` is an unbounded streaming table that ends when the
 //!   writer closes the ring. Options: `start => 'oldest' | 'latest' | <seq>`,
 //!   `timeout => '5s'` (how long planning waits for a first frame to learn the schema),
-//!   `copy => true` (copy frames out instead of pinning them), `on_schema_change => 'error' |
+//!   `copy => false` (read zero-copy: batches pin their ring slots until dropped; the default
+//!   copies, so a kept result never stalls the writer), `on_schema_change => 'error' |
 //!   'stop'`.
-//! - `COPY (SELECT ...) TO 'shm://ticks' (size '256MiB', slots 8, policy 'block')` streams a
+//! - `COPY (SELECT ...) TO 'shm://ticks' OPTIONS (size '256MiB', slots 8, policy 'block')` streams a
 //!   query into a ring (creating it, or taking over one whose writer is gone) and closes the
 //!   ring when the query ends.
 //!
-//! Frames are read on a blocking thread and handed to DataFusion as they arrive; their
-//! batches point into the ring (pinned) until DataFusion drops them, and a reader holding half
-//! the ring's slots copies further frames out, so a sort over the ring never stalls the writer.
+//! Frames are read on their own thread and handed to DataFusion as they arrive. With
+//! `copy => false` their batches point into the ring (pinned) until DataFusion drops them,
+//! and a reader holding half the ring's slots copies further frames out.
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -82,7 +83,10 @@ fn parse_call(args: &[FunctionArg]) -> Result<ShmCall> {
         follow: false,
         start: Start::Oldest,
         timeout: Duration::from_secs(5),
-        copy: false,
+        // A query's result may live long (a table kept in Python): by default it holds
+        // copies, so it never pins ring slots and stalls the writer. `copy => false` reads
+        // zero-copy, pinning slots until the batches are dropped.
+        copy: true,
         stop_on_schema_change: false,
     };
     for arg in args {

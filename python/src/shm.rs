@@ -143,6 +143,7 @@ impl ShmWriter {
     /// Creates ring `name`, or takes over one whose writer is gone (`AlreadyExists` when its
     /// writer is alive).
     #[staticmethod]
+    #[allow(clippy::too_many_arguments)] // each one is a Python keyword argument
     #[pyo3(signature = (name, size=None, slots=8, policy="block", max_readers=64, checksum=false, write_timeout=30.0))]
     fn create(
         py: Python<'_>,

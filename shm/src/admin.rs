@@ -218,10 +218,7 @@ pub fn gc() -> Result<Vec<String>> {
             let Some(rest) = file.to_str().and_then(|n| n.strip_prefix(".quiver-")) else {
                 continue;
             };
-            let pid = rest
-                .rsplitn(3, '.')
-                .nth(1)
-                .and_then(|p| p.parse::<i32>().ok());
+            let pid = rest.rsplit('.').nth(1).and_then(|p| p.parse::<i32>().ok());
             let alive = pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());
             if !alive && std::fs::remove_file(e.path()).is_ok() {
                 removed.push(file.to_string_lossy().into_owned());

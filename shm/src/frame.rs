@@ -215,7 +215,7 @@ pub(crate) fn decode(
         let mut out = Vec::with_capacity(n_batches as usize);
         let mut at = 0usize;
         while at < p.len() {
-            if at % ALIGN != 0 || p.len() - at < 8 {
+            if !at.is_multiple_of(ALIGN) || p.len() - at < 8 {
                 return Err(format!("message at byte {at} is misaligned or cut short"));
             }
             if read_u32(p, at) != CONTINUATION {

@@ -291,7 +291,7 @@ impl Geometry {
             && g.schema_bytes == SCHEMA_TABLE_BYTES
             && g.slots_offset == g.schema_offset + g.schema_bytes
             && g.slot_bytes >= 2 * PAGE
-            && g.slot_bytes % PAGE == 0
+            && g.slot_bytes.is_multiple_of(PAGE)
             && (g.slot_count as u64)
                 .checked_mul(g.slot_bytes)
                 .and_then(|s| s.checked_add(g.slots_offset))

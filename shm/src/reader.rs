@@ -525,6 +525,19 @@ impl Reader {
     }
 }
 
+impl Drop for Reader {
+    /// A reader that is gone reads nothing more: it stops holding a `block` writer back at
+    /// once, while batches it handed out keep their slots pinned until they are dropped.
+    fn drop(&mut self) {
+        let rec = self.shared.rec();
+        self.shared
+            .ring
+            .u64(rec + R_CURSOR)
+            .store(u64::MAX, Ordering::SeqCst);
+        self.shared.nudge_writer();
+    }
+}
+
 impl Iterator for Reader {
     type Item = Result<Frame>;
 

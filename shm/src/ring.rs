@@ -151,7 +151,7 @@ impl Ring {
     /// The atomic u64 at byte `off` of the mapping.
     pub fn u64(&self, off: usize) -> &AtomicU64 {
         assert!(
-            off % 8 == 0 && off + 8 <= self.map.len(),
+            off.is_multiple_of(8) && off + 8 <= self.map.len(),
             "u64 field {off} outside the ring"
         );
         // SAFETY: the offset is 8-aligned inside the mapping (checked above; the mapping is
@@ -163,7 +163,7 @@ impl Ring {
     /// The atomic u32 at byte `off` of the mapping.
     pub fn u32(&self, off: usize) -> &AtomicU32 {
         assert!(
-            off % 4 == 0 && off + 4 <= self.map.len(),
+            off.is_multiple_of(4) && off + 4 <= self.map.len(),
             "u32 field {off} outside the ring"
         );
         // SAFETY: as for `u64`, with 4-byte alignment.

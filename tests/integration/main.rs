@@ -7,6 +7,7 @@ mod corpus;
 mod datafusion_slt;
 mod delta;
 mod delta_differential;
+mod shm;
 mod slt;
 mod tpch;
 mod wasm_slt_format;

@@ -410,6 +410,18 @@ mod tests {
     }
 
     #[test]
+    fn read_shm_is_native_only_here() {
+        // Native frontends bind read_shm before the engine; anywhere else (the browser) it
+        // is an error that says why.
+        let mut s = DFParser::parse_sql("SELECT * FROM read_shm('ticks')")
+            .unwrap()
+            .pop_front()
+            .unwrap();
+        let err = rewrite_read_calls(&mut s).unwrap_err().to_string();
+        assert!(err.contains("native-only"), "{err}");
+    }
+
+    #[test]
     fn bad_arguments_are_reported() {
         let mut s = DFParser::parse_sql("SELECT * FROM read_json(42)")
             .unwrap()

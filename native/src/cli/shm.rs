@@ -173,7 +173,7 @@ pub fn run(rt: &Runtime, mut runner: Runner, action: ShmCommand) -> ExitCode {
             limit,
         } => {
             let mut sql = format!(
-                "SELECT * FROM read_shm({}, follow => {follow}, start => {})",
+                "SELECT * FROM read_shm({}, follow => {follow}, start => {}, copy => false)",
                 quote(&name),
                 quote(&from)
             );
