@@ -177,10 +177,12 @@ impl ShmWriter {
     /// Publishes an Arrow object (anything with `__arrow_c_stream__` or `__arrow_c_array__`:
     /// a pyarrow Table or RecordBatch, a polars DataFrame...). Returns the last frame's sequence.
     fn write(&mut self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<u64> {
-        let batches = if data.hasattr("__arrow_c_stream__")? {
-            interchange::import_stream(py, data)?.1
-        } else if data.hasattr("__arrow_c_array__")? {
+        // One batch (a pyarrow RecordBatch) comes through the array interface, the cheaper
+        // import; tables and data frames through the stream interface.
+        let batches = if data.hasattr("__arrow_c_array__")? {
             vec![data.extract::<PyRecordBatch>()?.into_inner()]
+        } else if data.hasattr("__arrow_c_stream__")? {
+            interchange::import_stream(py, data)?.1
         } else {
             let kind = data.get_type().name()?.to_string();
             return Err(PyTypeError::new_err(format!(

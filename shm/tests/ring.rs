@@ -470,7 +470,7 @@ fn writers_killed_at_random_moments_never_tear_a_frame_and_the_next_writer_takes
     let rounds: usize = std::env::var("QUIVER_SHM_KILL_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(120);
+        .unwrap_or(300);
     // Create the ring once so the reader can attach before the first writer starts.
     drop(
         Writer::create(
