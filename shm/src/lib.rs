@@ -69,28 +69,46 @@ pub fn parse_size(s: &str) -> std::result::Result<u64, String> {
     Ok((n * mult as f64) as u64)
 }
 
-/// This machine's memcpy bandwidth into a warm, pre-faulted mapping of a file in the ring
-/// directory, in bytes per second (best of 20 copies of `size` bytes): the bound on a
-/// writer, which copies each frame once. `quiver shm bench` prints it beside its results.
-pub fn memcpy_bandwidth(size: usize) -> std::io::Result<f64> {
+/// This machine's memcpy bandwidth into a pre-faulted mapping of a file in the ring
+/// directory, in bytes per second: the bound on a writer, which copies each frame once.
+/// `spread` destinations of `size` bytes are written in turn, as a ring's slots are
+/// (`spread = 1` copies into one warm destination, which caches flatter). The time is the
+/// best of three passes over all destinations, after one pass to warm up. `quiver shm bench`
+/// prints it beside its results.
+pub fn memcpy_bandwidth(size: usize, spread: usize) -> std::io::Result<f64> {
+    let spread = spread.max(1);
+    let total = size * spread;
     let file = tempfile_in_ring_dir()?;
-    file.set_len(size as u64)?;
+    file.set_len(total as u64)?;
     let map = memmap2::MmapOptions::new()
-        .len(size)
+        .len(total)
         .populate()
         .map_raw(&file)?;
     let src = vec![7u8; size];
+    let rounds = (20 / spread).max(1);
     let mut best = f64::MAX;
-    for _ in 0..20 {
+    for pass in 0..4 {
         let t = std::time::Instant::now();
-        // SAFETY: the mapping is `size` bytes of a file this process just created and that
-        // has no name (unlinked at once), so no other process or mapping can touch it; `src`
-        // is a separate allocation of the same length.
-        unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), map.as_mut_ptr(), size) };
+        for _ in 0..rounds {
+            for d in 0..spread {
+                // SAFETY: destination `d` is `size` bytes inside the mapping of a file this
+                // process just created and unlinked, so no other process or mapping can
+                // touch it; `src` is a separate allocation of `size` bytes.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(
+                        src.as_ptr(),
+                        map.as_mut_ptr().add(d * size),
+                        size,
+                    )
+                };
+            }
+        }
         std::hint::black_box(map.as_ptr());
-        best = best.min(t.elapsed().as_secs_f64());
+        if pass > 0 {
+            best = best.min(t.elapsed().as_secs_f64());
+        }
     }
-    Ok(size as f64 / best)
+    Ok((size * spread * rounds) as f64 / best)
 }
 
 fn tempfile_in_ring_dir() -> std::io::Result<std::fs::File> {
