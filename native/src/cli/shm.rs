@@ -172,8 +172,10 @@ pub fn run(rt: &Runtime, mut runner: Runner, action: ShmCommand) -> ExitCode {
             from,
             limit,
         } => {
+            // Following, wait as long as it takes for the first frame (it fixes the schema).
+            let wait = if follow { ", timeout => '3650d'" } else { "" };
             let mut sql = format!(
-                "SELECT * FROM read_shm({}, follow => {follow}, start => {}, copy => false)",
+                "SELECT * FROM read_shm({}, follow => {follow}, start => {}, copy => false{wait})",
                 quote(&name),
                 quote(&from)
             );
