@@ -342,10 +342,13 @@ fn pump(
                     });
                 }
                 for batch in frame.batches {
-                    // The planned schema (same fields) so every batch matches the scan's.
-                    let batch = batch
-                        .with_schema(schema.clone())
-                        .unwrap_or_else(|_| unreachable!("same fields"));
+                    // The planned schema (same fields), so every batch matches the scan's.
+                    let Ok(batch) = batch.with_schema(schema.clone()) else {
+                        return fail(quiver_shm::Error::SchemaChanged {
+                            ring: call.ring.clone(),
+                            seq: frame.seq,
+                        });
+                    };
                     if tx.blocking_send(Ok(batch)).is_err() {
                         return; // the query ended (LIMIT, cancel)
                     }

@@ -301,20 +301,20 @@ impl Reader {
         let deadline = timeout.map(|t| Instant::now() + t);
         loop {
             let w = ring.u64(W_SEQ).load(Ordering::SeqCst);
-            let s = self
+            let from = self
                 .cursor
                 .max(w.saturating_sub(ring.geo.slot_count as u64).max(1));
-            if s < w {
+            // The first published frame still intact (a slot may have been reused or cleared
+            // by a takeover since `w` was read: then look at the next one).
+            for s in from..w {
                 let slot = ring.geo.slot_offset(s);
                 let id = ring.u32(slot + SL_SCHEMA).load(Ordering::Acquire);
                 if ring.u64(slot + SL_STAMP).load(Ordering::SeqCst) == 2 * s + 2 {
                     return self.schema(id).map(Some);
                 }
-                continue;
             }
-            match self.wait(w, deadline)? {
-                Some(Recv::Closed) | Some(Recv::TimedOut) => return Ok(None),
-                _ => {}
+            if let Some(Recv::Closed | Recv::TimedOut) = self.wait(w, deadline)? {
+                return Ok(None);
             }
         }
     }
