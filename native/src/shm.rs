@@ -29,10 +29,11 @@ use datafusion::physical_plan::streaming::PartitionStream;
 use datafusion::sql::parser::{CopyToSource, CopyToStatement, Statement as DFStatement};
 use datafusion::sql::sqlparser::ast::{
     Expr, FunctionArg, FunctionArgExpr, Ident, ObjectName, TableAlias, TableFactor, Value,
-    VisitMut, VisitorMut,
+    VisitorMut,
 };
 use futures::StreamExt;
 use quiver_engine::Session;
+use quiver_engine::sources::visit_statement;
 use quiver_shm::{Policy, Reader, ReaderOptions, Recv, RingOptions, Start, Writer};
 
 use crate::{Error, Result};
@@ -185,21 +186,6 @@ impl VisitorMut for Rewriter {
     }
 }
 
-fn visit(statement: &mut DFStatement, rewriter: &mut Rewriter) {
-    match statement {
-        DFStatement::Statement(s) => {
-            let _ = s.visit(rewriter);
-        }
-        DFStatement::Explain(explain) => visit(&mut explain.statement, rewriter),
-        DFStatement::CopyTo(copy) => {
-            if let CopyToSource::Query(q) = &mut copy.source {
-                let _ = q.visit(rewriter);
-            }
-        }
-        _ => {}
-    }
-}
-
 /// Tables registered for one statement's `read_shm` calls; removed when dropped.
 pub(crate) struct ShmTables {
     session: Session,
@@ -221,7 +207,7 @@ pub(crate) async fn bind_read_shm(
     statement: &mut DFStatement,
 ) -> Result<ShmTables> {
     let mut rewriter = Rewriter::default();
-    visit(statement, &mut rewriter);
+    visit_statement(statement, &mut rewriter);
     if let Some(e) = rewriter.error {
         return Err(e);
     }
@@ -403,7 +389,7 @@ pub(crate) async fn copy_to_ring(session: &Session, copy: CopyToStatement) -> Re
         let invalid = |reason: String| Error::invalid("COPY", format!("option '{key}': {reason}"));
         match key.as_str() {
             "size" => {
-                opts.size = quiver_shm::parse_size(&v).map_err(invalid)?;
+                opts.size = crate::host::parse_size(&v).map_err(invalid)? as u64;
                 shaped = true;
             }
             "slots" => {
@@ -530,7 +516,7 @@ mod tests {
         .pop_front()
         .unwrap();
         let mut r = Rewriter::default();
-        visit(&mut s, &mut r);
+        visit_statement(&mut s, &mut r);
         assert!(r.error.is_none());
         assert_eq!(r.calls.len(), 2);
         let (_, a) = &r.calls[0];
@@ -546,7 +532,7 @@ mod tests {
             .pop_front()
             .unwrap();
         let mut r = Rewriter::default();
-        visit(&mut s, &mut r);
+        visit_statement(&mut s, &mut r);
         assert!(
             r.error
                 .unwrap()

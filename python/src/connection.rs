@@ -113,7 +113,9 @@ impl Connection {
         threads: Option<&Bound<'_, PyAny>>,
         storage_options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let memory_limit = memory_limit.map(parse_size).transpose()?;
+        let memory_limit = memory_limit
+            .map(|v| parse_size(v, "memory_limit"))
+            .transpose()?;
         let threads = threads.map(positive_int("threads")).transpose()?;
         let options = match storage_options {
             None => Vec::new(),

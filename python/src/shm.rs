@@ -12,10 +12,8 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyTuple};
 use pyo3_arrow::PyRecordBatch;
-use pyo3_arrow::ffi::{
-    ArrayIterator, to_array_pycapsules, to_schema_pycapsule, to_stream_pycapsule,
-};
-use quiver_engine::arrow::array::{Array, ArrayRef, RecordBatch, StructArray};
+use pyo3_arrow::ffi::{to_array_pycapsules, to_schema_pycapsule};
+use quiver_engine::arrow::array::{Array, RecordBatch, RecordBatchIterator, StructArray};
 use quiver_engine::arrow::datatypes::Field;
 use quiver_shm::{
     Error as ShmErr, Policy, Reader, ReaderOptions, Recv, RingOptions, Start, Writer,
@@ -103,16 +101,6 @@ pub fn to_py(e: ShmErr) -> PyErr {
     err
 }
 
-fn size_arg(v: &Bound<'_, PyAny>) -> PyResult<u64> {
-    if let Ok(n) = v.extract::<u64>() {
-        return Ok(n);
-    }
-    let s: String = v.extract().map_err(|_| {
-        PyTypeError::new_err("size must be a number of bytes or a string such as '256MiB'")
-    })?;
-    quiver_shm::parse_size(&s).map_err(PyValueError::new_err)
-}
-
 fn seconds(v: Option<f64>) -> PyResult<Option<Duration>> {
     match v {
         None => Ok(None),
@@ -161,7 +149,7 @@ impl ShmWriter {
             .max_readers(max_readers)
             .checksum(checksum);
         if let Some(size) = size {
-            opts = opts.size(size_arg(&size)?);
+            opts = opts.size(crate::size::parse_size(&size, "size")? as u64);
         }
         let timeout = seconds(Some(write_timeout))?.unwrap_or_default();
         let n = name.clone();
@@ -293,12 +281,8 @@ impl ShmBatch {
         py: Python<'py>,
         requested_schema: Option<Bound<'py, PyCapsule>>,
     ) -> PyResult<Bound<'py, PyCapsule>> {
-        let schema = self.batch.schema();
-        let field = Field::new_struct("", schema.fields().clone(), false)
-            .with_metadata(schema.metadata().clone());
-        let array: ArrayRef = std::sync::Arc::new(StructArray::from(self.batch.clone()));
-        let iter = ArrayIterator::new(std::iter::once(Ok(array)), std::sync::Arc::new(field));
-        Ok(to_stream_pycapsule(py, Box::new(iter), requested_schema)?)
+        let reader = RecordBatchIterator::new([Ok(self.batch.clone())], self.batch.schema());
+        interchange::export_stream(py, Box::new(reader), requested_schema)
     }
 
     fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {

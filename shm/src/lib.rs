@@ -46,29 +46,6 @@ pub use reader::{Frame, Reader, ReaderOptions, Recv, Start};
 pub use ring::{RingOptions, ring_dir, ring_path};
 pub use writer::Writer;
 
-/// Parses sizes such as `256MiB`, `1GiB`, `64MB`, `4096`.
-pub fn parse_size(s: &str) -> std::result::Result<u64, String> {
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("'{s}' is not a size (try 256MiB)"))?;
-    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" => 1000,
-        "kib" => 1 << 10,
-        "m" | "mb" => 1000 * 1000,
-        "mib" => 1 << 20,
-        "g" | "gb" => 1000 * 1000 * 1000,
-        "gib" => 1 << 30,
-        other => return Err(format!("unknown size unit '{other}' in '{s}'")),
-    };
-    Ok((n * mult as f64) as u64)
-}
-
 /// This machine's memcpy bandwidth into a pre-faulted mapping of a file in the ring
 /// directory, in bytes per second: the bound on a writer, which copies each frame once.
 /// `spread` destinations of `size` bytes are written in turn, as a ring's slots are
@@ -78,7 +55,8 @@ pub fn parse_size(s: &str) -> std::result::Result<u64, String> {
 pub fn memcpy_bandwidth(size: usize, spread: usize) -> std::io::Result<f64> {
     let spread = spread.max(1);
     let total = size * spread;
-    let file = tempfile_in_ring_dir()?;
+    // An unnamed file (O_TMPFILE): nothing to clean up, whatever happens.
+    let file = tempfile::tempfile_in(ring_dir())?;
     file.set_len(total as u64)?;
     let map = memmap2::MmapOptions::new()
         .len(total)
@@ -91,8 +69,8 @@ pub fn memcpy_bandwidth(size: usize, spread: usize) -> std::io::Result<f64> {
         let t = std::time::Instant::now();
         for _ in 0..rounds {
             for d in 0..spread {
-                // SAFETY: destination `d` is `size` bytes inside the mapping of a file this
-                // process just created and unlinked, so no other process or mapping can
+                // SAFETY: destination `d` is `size` bytes inside the mapping of an unnamed file
+                // this process just created, so no other process or mapping can
                 // touch it; `src` is a separate allocation of `size` bytes.
                 unsafe {
                     std::ptr::copy_nonoverlapping(
@@ -109,15 +87,4 @@ pub fn memcpy_bandwidth(size: usize, spread: usize) -> std::io::Result<f64> {
         }
     }
     Ok((size * spread * rounds) as f64 / best)
-}
-
-fn tempfile_in_ring_dir() -> std::io::Result<std::fs::File> {
-    let path = ring_dir().join(format!(".quiver-memcpy-probe.{}", std::process::id()));
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .open(&path)?;
-    std::fs::remove_file(&path)?;
-    Ok(file)
 }

@@ -20,6 +20,7 @@ mod read_call;
 pub use options::{FileKind, OptionValue, ReadOptions};
 pub use path_tables::PathTables;
 pub(crate) use read_call::rewrite_read_calls;
+pub use read_call::visit_statement;
 
 use std::sync::Arc;
 

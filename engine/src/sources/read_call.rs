@@ -44,15 +44,18 @@ pub(crate) fn rewrite_read_calls(statement: &mut DFStatement) -> Result<Vec<Read
     }
 }
 
-fn visit_statement(statement: &mut DFStatement, rewriter: &mut Rewriter) {
+/// Walks every query part of `statement` (a statement, the one under EXPLAIN, the source query
+/// of COPY) with `visitor`: how the engine rewrites `read_*` calls, and how native frontends
+/// bind their own table functions (`read_shm`) the same way.
+pub fn visit_statement<V: VisitorMut>(statement: &mut DFStatement, visitor: &mut V) {
     match statement {
         DFStatement::Statement(s) => {
-            let _ = s.visit(rewriter);
+            let _ = s.visit(visitor);
         }
-        DFStatement::Explain(explain) => visit_statement(&mut explain.statement, rewriter),
+        DFStatement::Explain(explain) => visit_statement(&mut explain.statement, visitor),
         DFStatement::CopyTo(copy) => {
             if let CopyToSource::Query(q) = &mut copy.source {
-                let _ = q.visit(rewriter);
+                let _ = q.visit(visitor);
             }
         }
         _ => {}

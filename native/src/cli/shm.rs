@@ -18,8 +18,8 @@ pub enum ShmCommand {
     Create {
         name: String,
         /// The ring's size, header and tables included.
-        #[arg(long, default_value = "256MiB", value_parser = quiver_shm::parse_size)]
-        size: u64,
+        #[arg(long, default_value = "256MiB", value_parser = quiver::host::parse_size)]
+        size: usize,
         /// Frames the ring holds.
         #[arg(long, default_value_t = 8)]
         slots: u32,
@@ -47,8 +47,8 @@ pub enum ShmCommand {
         #[arg(short = 'c', long = "command", value_name = "SQL")]
         sql: String,
         /// A new ring's size (an existing ring keeps its shape unless a shape option is given).
-        #[arg(long, value_parser = quiver_shm::parse_size)]
-        size: Option<u64>,
+        #[arg(long, value_parser = quiver::host::parse_size)]
+        size: Option<usize>,
         #[arg(long)]
         slots: Option<u32>,
         #[arg(long)]
@@ -110,7 +110,7 @@ pub fn run(rt: &Runtime, mut runner: Runner, action: ShmCommand) -> ExitCode {
             mode,
         } => {
             let opts = RingOptions::default()
-                .size(size)
+                .size(size as u64)
                 .slots(slots)
                 .policy(policy)
                 .max_readers(max_readers)

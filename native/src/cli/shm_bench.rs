@@ -20,8 +20,8 @@ use quiver_shm::{Policy, Reader, ReaderOptions, Recv, RingOptions, Writer};
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
     /// Frame size for the throughput runs.
-    #[arg(long, default_value = "16MiB", value_parser = quiver_shm::parse_size)]
-    size: u64,
+    #[arg(long, default_value = "16MiB", value_parser = quiver::host::parse_size)]
+    size: usize,
     /// Frames sent in each throughput run.
     #[arg(long, default_value_t = 200)]
     frames: u32,
@@ -367,24 +367,24 @@ fn bench(args: &BenchArgs) -> Result<(), String> {
         args.round_trips,
         quiver_shm::ring_dir().display()
     ));
-    let warm = memcpy_baseline(args.size as usize, 1)?;
+    let warm = memcpy_baseline(args.size, 1)?;
     say(&format!(
         "memcpy into one warm /dev/shm destination, {mib:.0} MiB:    {:6.2} GB/s",
         gbs(warm)
     ));
     // The ring writes its 8 slots in turn: memcpy with the same pattern is the baseline.
-    let memcpy = memcpy_baseline(args.size as usize, 8)?;
+    let memcpy = memcpy_baseline(args.size, 8)?;
     say(&format!(
         "memcpy into 8 /dev/shm destinations in turn, {mib:.0} MiB: {:6.2} GB/s (the baseline below)",
         gbs(memcpy)
     ));
-    let ring = ring_throughput(args.size, args.frames)?;
+    let ring = ring_throughput(args.size as u64, args.frames)?;
     say(&format!(
         "ring, {mib:.0} MiB frames, 1 reader (zero-copy):       {:6.2} GB/s = {:.0}% of memcpy",
         gbs(ring),
         100.0 * ring / memcpy
     ));
-    let sock = socket_throughput(args.size, args.frames)?;
+    let sock = socket_throughput(args.size as u64, args.frames)?;
     say(&format!(
         "unix socket + Arrow IPC stream, {mib:.0} MiB batches:  {:6.2} GB/s = {:.0}% of memcpy (ring: {:.1}x)",
         gbs(sock),
